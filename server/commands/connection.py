@@ -1,0 +1,398 @@
+"""Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET and CLIENT."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from protocol.replies import OK, PONG, Map, SimpleString, Verbatim
+from server import errors
+from server.clock import now_ms
+from server.commands.args import parse_int
+from server.context import ClientState, CommandContext
+from server.errors import CommandError
+from server.registry import (
+    ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, SENTINEL, STALE, CommandGroup,
+)
+from server.state import REDIS_VERSION
+
+group = CommandGroup("connection", category="connection")
+
+_CONNECTION_FLAGS = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY
+
+
+@group.command("PING", -1, FAST | SENTINEL, summary="Ping the server")
+def ping_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """PING [message]"""
+    if len(argv) > 2:
+        raise CommandError(errors.wrong_arity("ping"))
+    return PONG if len(argv) == 1 else argv[1]
+
+
+@group.command("ECHO", 2, FAST, summary="Echo the given string")
+def echo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """ECHO message"""
+    return argv[1]
+
+
+@group.command("QUIT", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+               summary="Close the connection")
+def quit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """QUIT"""
+    ctx.client.close_after_reply = True
+    return OK
+
+
+@group.command("SELECT", 2, LOADING | STALE | FAST, summary="Change the selected database")
+def select_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SELECT index"""
+    index = parse_int(argv[1])
+    if not 0 <= index < len(ctx.server.keyspace.dbs):
+        raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
+    ctx.select(index)
+    return OK
+
+
+def check_password(ctx: CommandContext, username: bytes, password: bytes) -> bool:
+    required = ctx.server.config["requirepass"]
+    if username != b"default":
+        return False
+    if not required:
+        return True
+    return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
+
+
+@group.command("AUTH", -2, _CONNECTION_FLAGS, summary="Authenticate to the server")
+def auth_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """AUTH [username] password"""
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        if not ctx.server.config["requirepass"]:
+            raise CommandError(errors.AUTH_NOT_CONFIGURED)
+        username, password = b"default", argv[1]
+    else:
+        username, password = argv[1], argv[2]
+    if not check_password(ctx, username, password):
+        raise CommandError(errors.WRONGPASS)
+    ctx.client.is_authenticated = True
+    ctx.client.user = username.decode("utf-8", "replace")
+    return OK
+
+
+@group.command("HELLO", -1, _CONNECTION_FLAGS, summary="Handshake with Redis")
+def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
+    client = ctx.client
+    protocol = client.protocol
+    if len(argv) >= 2:
+        try:
+            protocol = parse_int(argv[1])
+        except CommandError:
+            raise CommandError(
+                "ERR Protocol version is not an integer or out of range") from None
+        if protocol not in (2, 3):
+            raise CommandError(errors.NOPROTO)
+    credentials: tuple[bytes, bytes] | None = None
+    new_name: bytes | None = None
+    index = 2
+    while index < len(argv):
+        word = argv[index].upper()
+        remaining = len(argv) - index - 1
+        if word == b"AUTH" and remaining >= 2:
+            credentials = (argv[index + 1], argv[index + 2])
+            index += 3
+        elif word == b"SETNAME" and remaining >= 1:
+            new_name = argv[index + 1]
+            index += 2
+        else:
+            raise CommandError(
+                "ERR Syntax error in HELLO option '%s'" % argv[index].decode("utf-8", "replace"))
+    if credentials is not None:
+        if not check_password(ctx, *credentials):
+            raise CommandError(errors.WRONGPASS)
+        client.is_authenticated = True
+        client.user = credentials[0].decode("utf-8", "replace")
+    if not client.is_authenticated:
+        raise CommandError(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise "
+            "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+            "client and select the RESP protocol version at the same time")
+    if new_name is not None:
+        validate_client_name(new_name)
+        client.name = new_name
+    client.protocol = protocol
+    return Map([
+        (b"server", b"redis"),
+        (b"version", REDIS_VERSION.encode()),
+        (b"proto", protocol),
+        (b"id", client.id),
+        (b"mode", b"standalone"),
+        (b"role", b"master"),
+        (b"modules", []),
+    ])
+
+
+@group.command("RESET", 1, _CONNECTION_FLAGS, summary="Reset the connection")
+def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """RESET"""
+    client = ctx.client
+    ctx.select(0)
+    client.protocol = 2
+    client.name = b""
+    client.reply_mode = b"on"
+    client.skip_next_reply = False
+    client.no_evict = client.no_touch = False
+    if client.is_monitor:
+        client.is_monitor = False
+        try:
+            ctx.server.monitors.remove(client)
+        except ValueError:
+            pass
+    if ctx.server.config["requirepass"]:
+        client.is_authenticated = False
+    client.user = "default"
+    return SimpleString(b"RESET")
+
+
+# ------------------------------------------------------------------ CLIENT
+
+client_command = group.container("CLIENT", -2, SENTINEL, summary="A container for client connection commands")
+
+
+def validate_client_name(name: bytes) -> None:
+    if any(byte < 33 or byte > 126 for byte in name):
+        raise CommandError(
+            "ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+def describe_client(client: ClientState, server: Any) -> bytes:
+    """One CLIENT LIST line, in Redis 7.0's field order."""
+    now = now_ms()
+    age = (now - client.created_ms) // 1000
+    idle = (now - client.last_interaction_ms) // 1000
+    qbuf = client.query_buffer_bytes()
+    omem = client.output_buffer_bytes()
+    command = client.last_command
+    return (
+        f"id={client.id} addr={client.address} laddr={client.local_address} fd={client.fd} "
+        f"name={client.name.decode('utf-8', 'replace')} age={age} idle={idle} "
+        f"flags={client.flags} db={client.db_index} sub=0 psub=0 ssub=0 multi=-1 "
+        f"qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
+        f"omem={omem} tot-mem={qbuf + omem} events=r cmd={command} user={client.user} "
+        f"redir=-1 resp={client.protocol}"
+    ).encode()
+
+
+@group.subcommand(client_command, "ID", 2, NOSCRIPT | LOADING | STALE, summary="Returns the client ID for the current connection")
+def client_id_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT ID"""
+    return ctx.client.id
+
+
+@group.subcommand(client_command, "GETNAME", 2, NOSCRIPT | LOADING | STALE, summary="Get the current connection name")
+def client_getname_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT GETNAME"""
+    return ctx.client.name or None
+
+
+@group.subcommand(client_command, "SETNAME", 3, NOSCRIPT | LOADING | STALE, summary="Set the current connection name")
+def client_setname_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT SETNAME connection-name"""
+    validate_client_name(argv[2])
+    ctx.client.name = argv[2]
+    return OK
+
+
+@group.subcommand(client_command, "SETINFO", 4, NOSCRIPT | LOADING | STALE, summary="Set client or connection specific info")
+def client_setinfo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
+
+    Redis 7.2's subcommand: redis-py and other clients send it on connect.
+    """
+    attribute = argv[2].upper()
+    if attribute not in (b"LIB-NAME", b"LIB-VER"):
+        raise CommandError("ERR Unrecognized option '%s'" % argv[2].decode("utf-8", "replace"))
+    if any(byte < 33 or byte > 126 for byte in argv[3]):
+        raise CommandError(
+            "ERR %s cannot contain spaces, newlines or special characters."
+            % attribute.decode())
+    if attribute == b"LIB-NAME":
+        ctx.client.lib_name = argv[3]
+    else:
+        ctx.client.lib_version = argv[3]
+    return OK
+
+
+@group.subcommand(client_command, "INFO", 2, NOSCRIPT | LOADING | STALE, summary="Returns information about the current client connection.")
+def client_info_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT INFO"""
+    return Verbatim(describe_client(ctx.client, ctx.server) + b"\n")
+
+
+@group.subcommand(client_command, "LIST", -2, NOSCRIPT | LOADING | STALE, summary="Get the list of client connections")
+def client_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]"""
+    clients = list(ctx.server.clients.values())
+    index = 2
+    while index < len(argv):
+        word = argv[index].upper()
+        if word == b"TYPE" and index + 1 < len(argv):
+            kind = argv[index + 1].lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError(
+                    "ERR Unknown client type '%s'" % argv[index + 1].decode("utf-8", "replace"))
+            clients = [c for c in clients if kind == b"normal"]
+            index += 2
+        elif word == b"ID" and index + 1 < len(argv):
+            wanted = set()
+            for arg in argv[index + 1:]:
+                value = parse_int(arg, "ERR Invalid client ID")
+                if value <= 0:
+                    raise CommandError("ERR Invalid client ID")
+                wanted.add(value)
+            clients = [c for c in clients if c.id in wanted]
+            index = len(argv)
+        else:
+            raise CommandError(errors.SYNTAX)
+    lines = b"".join(describe_client(c, ctx.server) + b"\n" for c in clients)
+    return Verbatim(lines)
+
+
+@group.subcommand(client_command, "KILL", -3, ALLOW_BUSY | NOSCRIPT | LOADING | STALE, categories=("admin", "connection"), summary="Kill the connection of a client")
+def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT KILL <ip:port | <[ID client-id] | [TYPE type] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]>"""
+    clients = list(ctx.server.clients.values())
+    if len(argv) == 3:
+        address = argv[2].decode("utf-8", "replace")
+        for client in clients:
+            if client.address == address:
+                _kill(ctx, client)
+                return OK
+        raise CommandError("ERR No such client")
+    if len(argv) % 2:
+        raise CommandError(errors.SYNTAX)
+    skip_me = True
+    filters: list[Any] = []
+    for index in range(2, len(argv), 2):
+        word, value = argv[index].upper(), argv[index + 1]
+        text = value.decode("utf-8", "replace")
+        if word == b"ID":
+            client_id = parse_int(value, "ERR client-id should be greater than 0")
+            if client_id <= 0:
+                raise CommandError("ERR client-id should be greater than 0")
+            filters.append(lambda c, v=client_id: c.id == v)
+        elif word == b"ADDR":
+            filters.append(lambda c, v=text: c.address == v)
+        elif word == b"LADDR":
+            filters.append(lambda c, v=text: c.local_address == v)
+        elif word == b"USER":
+            filters.append(lambda c, v=text: c.user == v)
+        elif word == b"TYPE":
+            kind = value.lower()
+            if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
+                raise CommandError("ERR Unknown client type '%s'" % text)
+            filters.append(lambda c, v=kind: v == b"normal")
+        elif word == b"SKIPME":
+            if value.lower() not in (b"yes", b"no"):
+                raise CommandError(errors.SYNTAX)
+            skip_me = value.lower() == b"yes"
+        else:
+            raise CommandError(errors.SYNTAX)
+    killed = 0
+    for client in clients:
+        if skip_me and client is ctx.client:
+            continue
+        if all(check(client) for check in filters):
+            _kill(ctx, client)
+            killed += 1
+    return killed
+
+
+def _kill(ctx: CommandContext, client: ClientState) -> None:
+    if client is ctx.client:
+        client.close_after_reply = True
+    elif client.close is not None:
+        client.close()
+
+
+@group.subcommand(client_command, "REPLY", 3, NOSCRIPT | LOADING | STALE, summary="Instruct the server whether to reply to commands")
+def client_reply_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT REPLY <ON | OFF | SKIP>"""
+    mode = argv[2].lower()
+    if mode not in (b"on", b"off", b"skip"):
+        raise CommandError(errors.SYNTAX)
+    ctx.client.reply_mode = mode
+    ctx.client.skip_next_reply = False
+    return OK
+
+
+def _on_off(arg: bytes) -> bool:
+    word = arg.upper()
+    if word not in (b"ON", b"OFF"):
+        raise CommandError(errors.SYNTAX)
+    return word == b"ON"
+
+
+@group.subcommand(client_command, "NO-EVICT", 3, NOSCRIPT | LOADING | STALE, categories=("admin", "connection"), summary="Set client eviction mode for the current connection")
+def client_no_evict_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT NO-EVICT <ON | OFF>"""
+    ctx.client.no_evict = _on_off(argv[2])
+    return OK
+
+
+@group.subcommand(client_command, "NO-TOUCH", 3, NOSCRIPT | LOADING | STALE, summary="Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.")
+def client_no_touch_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT NO-TOUCH <ON | OFF>"""
+    ctx.client.no_touch = _on_off(argv[2])
+    return OK
+
+
+_CLIENT_HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <LIB-NAME|LIB-VER> <value>",
+    "    Set client meta attr. Options are:",
+    "HELP",
+    "    Print this help.",
+]
+
+
+@group.subcommand(client_command, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+def client_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CLIENT HELP"""
+    return [SimpleString(line.encode()) for line in _CLIENT_HELP]
+

@@ -1,0 +1,233 @@
+"""One TCP client: bytes from the socket → parser → executor → encoded replies.
+
+Lifecycle, in asyncio's callback grammar:
+    made → data* → [eof] → lost
+`connection_made` registers the client (or refuses it: maxclients, protected mode);
+each `data_received` parses every complete request in the chunk, executes them in order
+and writes all their replies with one transport.write; a ProtocolError answers its
+error after the replies of the requests before it, then closes. Commands run
+synchronously inside data_received, so no two commands ever interleave.
+
+Back-pressure: when the transport's write buffer passes its high-water mark,
+`pause_writing` stops reading from this client until the buffer drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from protocol.replies import OK
+from protocol.resp import ProtocolError, RequestParser, encode, encode_error
+from server.context import ClientState, CommandContext
+
+if TYPE_CHECKING:
+    from server.executor import Executor
+    from server.state import ServerState
+
+log = logging.getLogger("emberkv.connection")
+
+_OK_BYTES = b"+OK\r\n"
+
+PROTECTED_MODE_DENIED = (
+    "DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted "
+    "from the loopback interface. If you want to connect from external computers to "
+    "Redis you may adopt one of the following solutions: 1) Just disable protected mode "
+    "sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+    "connecting to Redis from the same host the server is running, however MAKE SURE "
+    "Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to "
+    "make this change permanent. 2) Alternatively you can just disable the protected "
+    "mode by editing the Redis configuration file, and setting the protected mode option "
+    "to 'no', and then restarting the server. 3) If you started the server manually just "
+    "for testing, restart it with the '--protected-mode no' option. 4) Set up an "
+    "authentication password for the default user. NOTE: You only need to do one of the "
+    "above things in order for the server to start accepting connections from the outside."
+)
+
+
+def _is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
+
+
+class ClientConnection(asyncio.Protocol):
+    def __init__(self, server: "ServerState", executor: "Executor") -> None:
+        self.server = server
+        self.executor = executor
+        self.transport: asyncio.Transport | None = None
+        self.client: ClientState | None = None
+        self.ctx: CommandContext | None = None
+        self.parser: RequestParser | None = None
+        self.is_closing = False
+
+    # ------------------------------------------------------------------ asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        server = self.server
+        config = server.config.values
+        peer = transport.get_extra_info("peername")
+        sock_name = transport.get_extra_info("sockname")
+        address = _format_address(peer)
+        sock = transport.get_extra_info("socket")
+        fd = sock.fileno() if sock is not None else -1
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            _configure_socket(sock, config["tcp-keepalive"])
+        server.stats.total_connections_received += 1
+        if len(server.clients) >= config["maxclients"]:
+            server.stats.rejected_connections += 1
+            transport.write(encode_error("ERR max number of clients reached"))
+            transport.close()
+            return
+        if (config["protected-mode"] and not config["requirepass"]
+                and peer and not _is_loopback(str(peer[0]))):
+            server.stats.rejected_connections += 1
+            transport.write(encode_error(PROTECTED_MODE_DENIED))
+            transport.close()
+            return
+        client = ClientState(address, _format_address(sock_name), fd)
+        client.is_authenticated = not config["requirepass"]
+        client.push = self.push
+        client.close = self.close_soon
+        self.parser = RequestParser(config["proto-max-bulk-len"],
+                                    config["client-query-buffer-limit"])
+        self.parser.is_authenticated = client.is_authenticated
+        client.query_buffer_bytes = lambda: self.parser.buffered_bytes if self.parser else 0
+        client.output_buffer_bytes = transport.get_write_buffer_size
+        self.client = client
+        self.ctx = CommandContext(server, client)
+        server.clients[client.id] = client
+
+    def data_received(self, data: bytes) -> None:
+        if self.is_closing:
+            return
+        client = self.client
+        if client is None:
+            return
+        parser = self.parser
+        assert parser is not None and self.ctx is not None
+        self.server.stats.net_input_bytes += len(data)
+        out: list[bytes] = []
+        execute = self.executor.execute
+        ctx = self.ctx
+        try:
+            parser.feed(data)
+            for argv in parser.requests():
+                reply = execute(ctx, argv)
+                if client.reply_mode != b"on" or client.skip_next_reply:
+                    if self._reply_suppressed(argv):
+                        continue
+                kind = type(reply)
+                if kind is bytes:
+                    out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                elif reply is OK:
+                    out.append(_OK_BYTES)
+                elif kind is int:
+                    out.append(b":%d\r\n" % reply)
+                else:
+                    out.append(encode(reply, client.protocol))
+                if client.close_after_reply:
+                    self.is_closing = True
+                    break
+                if parser.is_authenticated is not client.is_authenticated:
+                    parser.is_authenticated = client.is_authenticated
+        except ProtocolError as error:
+            if error.message is not None:
+                out.append(encode_error("ERR " + error.message))
+                log.info("Protocol error (%s) from client: id=%d addr=%s",
+                         error.message, client.id, client.address)
+            else:
+                log.warning("Closing client that reached max query buffer length: id=%d addr=%s",
+                            client.id, client.address)
+            self.is_closing = True
+        client.last_interaction_ms = self.server.keyspace.clock.ms
+        self._write(out)
+        if self.is_closing:
+            self.transport.close()  # type: ignore[union-attr]
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.is_closing = True
+        client = self.client
+        if client is not None:
+            self.server.clients.pop(client.id, None)
+            if client.is_monitor:
+                try:
+                    self.server.monitors.remove(client)
+                except ValueError:
+                    pass
+        self.client = None
+        self.ctx = None
+        self.parser = None
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.is_closing:
+            self.transport.resume_reading()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _reply_suppressed(self, argv: list[bytes]) -> bool:
+        """CLIENT REPLY OFF|SKIP: decide whether this command's reply is dropped."""
+        client = self.client
+        assert client is not None
+        if client.skip_next_reply:
+            client.skip_next_reply = False
+            return True
+        if client.reply_mode == b"skip":
+            # The SKIP command itself is silent; it silences the next command too.
+            client.reply_mode = b"on"
+            client.skip_next_reply = True
+            return True
+        return client.reply_mode == b"off"
+
+    def _write(self, out: list[bytes]) -> None:
+        if not out or self.transport is None:
+            return
+        payload = out[0] if len(out) == 1 else b"".join(out)
+        self.server.stats.net_output_bytes += len(payload)
+        self.transport.write(payload)
+
+    def push(self, message: Any) -> None:
+        """Send an out-of-band message (MONITOR lines, later pub/sub)."""
+        if self.is_closing or self.client is None or self.transport is None:
+            return
+        payload = encode(message, self.client.protocol)
+        self.server.stats.net_output_bytes += len(payload)
+        self.transport.write(payload)
+
+    def close_soon(self) -> None:
+        """CLIENT KILL and shutdown: drop the connection once pending output is written."""
+        self.is_closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _format_address(address: Any) -> str:
+    if not address:
+        return ""
+    if isinstance(address, tuple):
+        host, port = address[0], address[1]
+        return f"{host}:{port}"
+    return str(address)
+
+
+def _configure_socket(sock: socket.socket, keepalive_s: int) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if keepalive_s > 0:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            if hasattr(socket, "TCP_KEEPIDLE"):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, keepalive_s)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, keepalive_s // 3))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    except OSError:
+        pass
+

@@ -1,0 +1,86 @@
+"""Per-client state and the context a handler runs in.
+
+`ClientState` is everything Redis keeps in `struct client` that commands read or change
+(selected db, RESP version, name, auth, flags); it knows no sockets, so the executor and
+handlers run the same in tests, over TCP and during AOF replay. `CommandContext` is the
+handler's view: the client, its database, the server and what the command asks to
+propagate. One context lives as long as its client and is reset per command.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Callable
+
+from server.clock import now_ms
+
+if TYPE_CHECKING:
+    from server.keyspace import Database
+    from server.state import ServerState
+
+_client_ids = itertools.count(1)
+
+
+class ClientState:
+    def __init__(self, address: str = "", local_address: str = "", fd: int = -1) -> None:
+        self.id = next(_client_ids)
+        self.address = address
+        self.local_address = local_address
+        self.fd = fd
+        self.db_index = 0
+        self.protocol = 2
+        self.name = b""
+        self.lib_name = b""
+        self.lib_version = b""
+        self.user = "default"
+        self.is_authenticated = True
+        self.created_ms = now_ms()
+        self.last_interaction_ms = self.created_ms
+        self.last_command = "NULL"
+        self.reply_mode = b"on"  # CLIENT REPLY on|off|skip
+        self.skip_next_reply = False
+        self.no_evict = False
+        self.no_touch = False
+        self.is_monitor = False
+        self.close_after_reply = False
+        self.kill_requested = False
+        # Filled by the connection: how to push bytes and close, for MONITOR and KILL.
+        self.push: Callable[[Any], None] | None = None
+        self.close: Callable[[], None] | None = None
+        self.query_buffer_bytes: Callable[[], int] = lambda: 0
+        self.output_buffer_bytes: Callable[[], int] = lambda: 0
+
+    @property
+    def flags(self) -> str:
+        letters = ""
+        if self.is_monitor:
+            letters += "O"
+        if self.close_after_reply:
+            letters += "c"
+        return letters or "N"
+
+
+class CommandContext:
+    __slots__ = ("server", "client", "db", "propagated")
+
+    def __init__(self, server: "ServerState", client: ClientState) -> None:
+        self.server = server
+        self.client = client
+        self.db: Database = server.keyspace.dbs[client.db_index]
+        self.propagated: list[list[bytes]] | None = None
+
+    @property
+    def now_ms(self) -> int:
+        return self.server.keyspace.clock.ms
+
+    def select(self, index: int) -> None:
+        self.client.db_index = index
+        self.db = self.server.keyspace.dbs[index]
+
+    def propagate_as(self, *argv: bytes) -> None:
+        """Log this instead of the command as sent (its deterministic form)."""
+        self.propagated = [list(argv)]
+
+    def propagate_many(self, commands: list[list[bytes]]) -> None:
+        """Log several commands in place of the one sent (empty: log nothing)."""
+        self.propagated = commands

@@ -1,0 +1,165 @@
+"""The one path every command takes (Redis's processCommand + call).
+
+execute(ctx, argv) → reply value:
+  lookup (unknown command) → subcommand → arity → auth gate → loading gate →
+  time snapshot → handler → statistics, slow log, MONITOR feed → write stream.
+Handlers hold semantics only. They raise CommandError for error replies; any other
+exception is a bug: it is logged with its traceback and answered `ERR internal error`,
+and the server keeps serving. A WRITE command that changed the dataset (the dirty
+counter moved) is emitted on the write stream as sent, or in the form the handler
+declared with ctx.propagate_as.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from protocol.replies import ErrorReply, SimpleString
+from server import errors
+from server.context import CommandContext
+from server.errors import CommandError
+from server.registry import CommandSpec
+from server.state import ServerState
+
+log = logging.getLogger("emberkv.executor")
+
+_perf_ns = time.perf_counter_ns
+_time_ns = time.time_ns
+
+
+class Executor:
+    def __init__(self, server: ServerState) -> None:
+        self.server = server
+        self.registry = server.registry
+        self.keyspace = server.keyspace
+        self.writes = server.keyspace.writes
+        self.stats = server.stats
+        self._fast_lookup = server.registry._fast
+
+    def resolve(self, argv: list[bytes]) -> CommandSpec | ErrorReply:
+        """The spec argv names, or the error Redis answers for a bad name or arity."""
+        spec = self._fast_lookup.get(argv[0]) or self.registry.lookup(argv[0])
+        if spec is None:
+            return self._error(errors.unknown_command(argv))
+        if spec.subcommands:
+            if len(argv) < 2:
+                if spec.handler is not None:
+                    return spec
+                return self._reject(spec, errors.wrong_arity(spec.name))
+            sub = spec.subcommands.get(argv[1].lower())
+            if sub is None:
+                return self._error(errors.unknown_subcommand(spec.name, argv[1]))
+            spec = sub
+        if not spec.accepts_arity(len(argv)):
+            return self._reject(spec, errors.wrong_arity(spec.name))
+        return spec
+
+    def execute(self, ctx: CommandContext, argv: list[bytes]) -> Any:
+        spec = self._fast_lookup.get(argv[0])
+        if spec is None or spec.subcommands or not spec.accepts_arity(len(argv)):
+            resolved = self.resolve(argv)
+            if type(resolved) is ErrorReply:
+                return resolved
+            spec = resolved  # type: ignore[assignment]
+        client = ctx.client
+        if not client.is_authenticated and not spec.is_no_auth:
+            return self._reject(spec, errors.NOAUTH)
+        if self.server.is_loading and not spec.is_allowed_while_loading:
+            return self._reject(spec, errors.LOADING)
+        return self.call(ctx, spec, argv)
+
+    def call(self, ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Any:
+        keyspace = self.keyspace
+        keyspace.clock.ms = _time_ns() // 1_000_000
+        dirty_before = keyspace.dirty
+        ctx.client.last_command = spec.name
+        started = _perf_ns()
+        try:
+            reply = spec.handler(ctx, argv)  # type: ignore[misc]
+        except CommandError as error:
+            reply = ErrorReply(error.message)
+            spec.stats.failed_calls += 1
+            self._count_error(error.message)
+        except Exception:
+            log.exception("bug while executing %r", argv[:8])
+            reply = ErrorReply("ERR internal error")
+            spec.stats.failed_calls += 1
+            self._count_error(reply.message)
+        duration_us = (_perf_ns() - started) // 1000
+        stats = spec.stats
+        stats.calls += 1
+        stats.usec += duration_us
+        self.stats.total_commands_processed += 1
+        if keyspace.dirty != dirty_before and spec.is_write:
+            propagated = ctx.propagated
+            if propagated is None:
+                self.writes.emit(ctx.db.index, argv)
+            else:
+                for command in propagated:
+                    self.writes.emit(ctx.db.index, command)
+        ctx.propagated = None
+        if self.server.monitors and not spec.is_skip_monitor:
+            self._feed_monitors(ctx, argv)
+        server = self.server
+        threshold = server.config.values["slowlog-log-slower-than"]
+        if 0 <= threshold <= duration_us and not spec.is_skip_slowlog:
+            server.slowlog.record(argv, duration_us, ctx.client,
+                                  server.config.values["slowlog-max-len"])
+        return reply
+
+    def replay(self, ctx: CommandContext, argv: list[bytes]) -> Any:
+        """Run a command from the AOF: no auth or loading gates, same semantics."""
+        resolved = self.resolve(argv)
+        if type(resolved) is ErrorReply:
+            return resolved
+        return self.call(ctx, resolved, argv)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _error(self, message: str) -> ErrorReply:
+        self._count_error(message)
+        return ErrorReply(message)
+
+    def _reject(self, spec: CommandSpec, message: str) -> ErrorReply:
+        spec.stats.rejected_calls += 1
+        return self._error(message)
+
+    def _count_error(self, message: str) -> None:
+        self.stats.total_error_replies += 1
+        self.stats.errors_by_code[message.split(" ", 1)[0]] += 1
+
+    def _feed_monitors(self, ctx: CommandContext, argv: list[bytes]) -> None:
+        now_us = _time_ns() // 1000
+        client = ctx.client
+        origin = "lua" if client.address == "lua" else client.address
+        line = b"%d.%06d [%d %s] %s" % (
+            now_us // 1_000_000, now_us % 1_000_000, ctx.db.index,
+            origin.encode(), b" ".join(quote_for_display(arg) for arg in argv),
+        )
+        message = SimpleString(line)
+        for monitor in list(self.server.monitors):
+            if monitor.push is not None and monitor is not client:
+                monitor.push(message)
+
+
+_REPR_ESCAPES = {
+    ord("\\"): b"\\\\", ord('"'): b'\\"', ord("\n"): b"\\n", ord("\r"): b"\\r",
+    ord("\t"): b"\\t", 7: b"\\a", 8: b"\\b",
+}
+
+
+def quote_for_display(data: bytes) -> bytes:
+    """Redis's sdscatrepr: a double-quoted string with C escapes and \\xHH."""
+    out = bytearray(b'"')
+    for byte in data:
+        escaped = _REPR_ESCAPES.get(byte)
+        if escaped is not None:
+            out += escaped
+        elif 32 <= byte < 127:
+            out.append(byte)
+        else:
+            out += b"\\x%02x" % byte
+    out += b'"'
+    return bytes(out)
