@@ -9,11 +9,14 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from protocol.replies import Map, SetReply
+from protocol.replies import OK, Map, SetReply
+from server.commands.args import parse_int
 from server import errors
 from server.context import CommandContext
 from server.errors import CommandError
-from server.registry import LOADING, STALE, SENTINEL, CommandGroup, CommandSpec
+from server.registry import (
+    FAST, LOADING, READONLY, SENTINEL, STALE, WRITE, CommandGroup, CommandSpec,
+)
 
 group = CommandGroup("server")
 
@@ -187,3 +190,51 @@ def command_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         "    Print this help.",
     ]
     return [SimpleString(line.encode()) for line in lines]
+
+
+# ------------------------------------------------------------------ databases
+
+def _parse_flush_mode(argv: list[bytes]) -> None:
+    """FLUSHDB/FLUSHALL [ASYNC | SYNC]: both free at once here (no lazy-free thread)."""
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
+        raise CommandError(errors.SYNTAX)
+
+
+@group.command("FLUSHALL", -1, WRITE, categories=("keyspace", "dangerous"), summary="Remove all keys from all databases")
+def flushall_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """FLUSHALL [ASYNC | SYNC]"""
+    _parse_flush_mode(argv)
+    ctx.server.keyspace.flush_all()
+    # Redis counts a FLUSHALL as a change even on an empty dataset, so it is always logged.
+    ctx.server.keyspace.dirty += 1
+    return OK
+
+
+@group.command("FLUSHDB", -1, WRITE, categories=("keyspace", "dangerous"), summary="Remove all keys from the current database")
+def flushdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """FLUSHDB [ASYNC | SYNC]"""
+    _parse_flush_mode(argv)
+    ctx.db.clear()
+    ctx.server.keyspace.dirty += 1
+    return OK
+
+
+@group.command("DBSIZE", 1, READONLY | FAST, categories=("keyspace",), summary="Return the number of keys in the selected database")
+def dbsize_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """DBSIZE"""
+    return len(ctx.db)
+
+
+@group.command("SWAPDB", 3, WRITE | FAST, categories=("keyspace", "dangerous"), summary="Swaps two Redis databases")
+def swapdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SWAPDB index1 index2"""
+    first = parse_int(argv[1], "ERR invalid first DB index")
+    second = parse_int(argv[2], "ERR invalid second DB index")
+    count = len(ctx.server.keyspace.dbs)
+    if not (0 <= first < count and 0 <= second < count):
+        raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
+    if first != second:
+        ctx.server.keyspace.swap(first, second)
+    else:
+        ctx.server.keyspace.dirty += 1
+    return OK

@@ -1,0 +1,131 @@
+"""Start and stop servers for tests: EmberKV (`python -m server`) and Debian's real
+redis-server, each on a free 127.0.0.1 port, stopped by PID.
+
+`ServerProcess.log_text()` returns the server's log; the black-box fixtures fail a test
+whose EmberKV log shows a Python traceback (a bug answered `ERR internal error`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A server subprocess with its own temp directory and log file."""
+
+    def __init__(self, kind: str, args: list[str] | None = None, port: int | None = None,
+                 directory: str | None = None, config_file: str | None = None) -> None:
+        self.kind = kind
+        self.port = port or free_port()
+        self.dir = directory or tempfile.mkdtemp(prefix=f"{kind}-test-")
+        self.owns_dir = directory is None
+        self.log_path = os.path.join(self.dir, f"{kind}.log")
+        self.extra_args = list(args or [])
+        self.config_file = config_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        base = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
+        if self.kind == "emberkv":
+            head = [sys.executable, "-m", "server"]
+        else:
+            redis_server = shutil.which("redis-server")
+            if redis_server is None:
+                raise RuntimeError("redis-server is not installed (scripts/install-test-deps)")
+            head = [redis_server]
+            base += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        if self.config_file:
+            head.append(self.config_file)
+        return head + base + self.extra_args
+
+    def start(self, wait: bool = True) -> "ServerProcess":
+        log = open(self.log_path, "ab")
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.process = subprocess.Popen(
+            self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT), env=env,
+        )
+        log.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited early:\n{self.log_text()}")
+            try:
+                with redis.Redis(port=self.port, socket_timeout=1) as client:
+                    if client.ping():
+                        return
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                time.sleep(0.05)
+            except redis.ResponseError as error:
+                if "LOADING" not in str(error):
+                    return
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} did not answer PING in {timeout_s}s:\n{self.log_text()}")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def client(self, **kwargs: object) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def log_text(self) -> str:
+        try:
+            return Path(self.log_path).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 10.0) -> int | None:
+        """Stop by PID; returns the exit code (None if it had to be killed)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.kill(self.process.pid, sig)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+                return None
+        return self.process.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def has_traceback(log_text: str) -> bool:
+    return "Traceback (most recent call last)" in log_text
