@@ -28,6 +28,7 @@ from typing import Any, Iterator, NamedTuple
 from server.clock import CommandClock
 from server.datatypes import is_string
 from server.errors import WRONGTYPE, CommandError
+from server.scan import ScanSessions
 from server.writes import WriteStream
 
 
@@ -213,7 +214,12 @@ class Database:
                     if self.lookup(key) is not None:
                         return key
             self._sample_stale = len(self._sample_keys) + 1
-        return next(iter(self.data), None)
+        # Mostly expired keys: walk in order; each expired key met is reclaimed on the
+        # way, so this costs no more than the expiry work it does.
+        for key in list(self.data):
+            if self.lookup(key) is not None:
+                return key
+        return None
 
     def live_keys(self) -> Iterator[bytes]:
         now = self.keyspace.clock.ms
@@ -235,6 +241,8 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.expired_keys = 0
+        # Live SCAN/HSCAN/... iterations: cursors over dicts need server-side snapshots.
+        self.scans: ScanSessions = ScanSessions()
         self.dbs = [Database(i, self) for i in range(databases)]
 
     def flush_all(self) -> int:
