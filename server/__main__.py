@@ -1,66 +1,148 @@
-"""`emberkv-server [config-file] [--directive value ...]`, the redis-server contract."""
+"""`python -m server [config-file] [-] [--directive value ...]`, the redis-server contract.
+
+Startup order, as redis-server: read the config file (and stdin for `-`), then the
+command-line options as extra config lines; any error prints Redis's FATAL CONFIG FILE
+ERROR report on stderr and exits with status 1. Then daemonize if asked, open the log,
+make room for maxclients file descriptors, write the pid file and serve until SHUTDOWN
+or SIGTERM/SIGINT (exit status 0).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import resource
 import sys
+import time
 
-from server.config import Config, ConfigFileError, parse_command_line
-from server.state import REDIS_VERSION
+from server.config import (
+    RESERVED_FDS, Config, ConfigFileError, ConfigOpenError, command_line_config,
+    read_config_file,
+)
+from server.state import EMBERKV_VERSION, REDIS_VERSION
 
 log = logging.getLogger("emberkv")
 
-
-def _quote(value: str) -> str:
-    if value and not any(ch in value for ch in " \"'\\\t\n\r"):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+# Redis's default pid file for a daemonized server that names none.
+DEFAULT_PID_FILE = "/var/run/redis.pid"
 
 
-def load_config(argv: list[str]) -> Config:
-    """The config file first, then `--name value` overrides as extra lines, as Redis does."""
+def load_config(argv: list[str], stdin_text: str | None = None) -> Config:
+    """The config file, stdin when asked, then `--name value` options, in one text as
+    Redis builds it: options always follow a newline, so they start at line 2 when there
+    is no file (the line numbers of FATAL reports depend on it)."""
     config = Config()
-    config_path, overrides = parse_command_line(argv)
+    config_path, from_stdin, options = command_line_config(argv)
     text = ""
     if config_path is not None:
-        try:
-            with open(config_path, encoding="utf-8", errors="surrogateescape") as handle:
-                text = handle.read()
-        except OSError as error:
-            raise ConfigFileError(0, config_path, f"Fatal error, can't open config file "
-                                  f"'{config_path}': {error.strerror}") from None
+        text = read_config_file(config_path)
         config.config_file = os.path.abspath(config_path)
-    lines = [text] if text else []
-    for name, values in overrides:
-        lines.append(" ".join([name] + [_quote(v) for v in values]))
-    source_dir = os.path.dirname(config_path) if config_path else "."
-    config.load_text("\n".join(lines), source_dir or ".")
+    if from_stdin:
+        text += sys.stdin.read() if stdin_text is None else stdin_text
+    config.load_text(text + "\n" + options)
     return config
+
+
+def adjust_open_files_limit(config: Config) -> None:
+    """Redis's adjustOpenFilesLimit at startup: raise RLIMIT_NOFILE for maxclients, or
+    lower maxclients to what the limit allows, with Redis's warnings."""
+    maxclients = config["maxclients"]
+    wanted = maxclients + RESERVED_FDS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or wanted <= soft:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard) if
+                                                     hard != resource.RLIM_INFINITY
+                                                     else wanted, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ValueError, OSError) as error:
+        log.warning("Server can't set maximum open files to %d because of OS error: %s.",
+                    wanted, getattr(error, "strerror", None) or error)
+    if soft >= wanted:
+        return
+    reduced = max(1, soft - RESERVED_FDS)
+    log.warning("You requested maxclients of %d requiring at least %d max file descriptors.",
+                maxclients, wanted)
+    log.warning("Current maximum open files is %d. maxclients has been reduced to %d to "
+                "compensate for low ulimit. If you need higher maxclients increase "
+                "'ulimit -n'.", soft, reduced)
+    config.values["maxclients"] = reduced
+
+
+def daemonize() -> None:
+    """Redis's daemonize(): fork, the parent exits, the child starts a new session with
+    its standard streams on /dev/null."""
+    if os.fork() != 0:
+        os._exit(0)
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+def _early_log(message: str) -> None:
+    """A log line before logging is configured, in Redis's format (role C)."""
+    now = time.time()
+    stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
+    sys.stdout.write(f"{os.getpid()}:C {stamp}.{int(now * 1000) % 1000:03d} # {message}\n")
+    sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in ("-v", "--version"):
-        print(f"EmberKV server v={REDIS_VERSION} emberkv={_emberkv_version()}")
+        print(f"EmberKV server v={REDIS_VERSION} emberkv={EMBERKV_VERSION}")
         return 0
     if args and args[0] in ("-h", "--help"):
-        print("Usage: emberkv-server [/path/to/redis.conf] [--directive value ...]\n"
-              "Example: emberkv-server --port 7777 --dir ./data --appendonly yes")
+        print("Usage: python -m server [/path/to/redis.conf] [options] [-]\n"
+              "       python -m server - (read config from stdin)\n"
+              "       python -m server -v or --version\n"
+              "       python -m server -h or --help\n\n"
+              "Examples:\n"
+              "       python -m server (run the server with default conf)\n"
+              "       python -m server /etc/redis/6379.conf\n"
+              "       python -m server --port 7777\n"
+              "       python -m server /etc/myredis.conf --loglevel verbose -")
         return 0
     try:
         config = load_config(args)
+    except ConfigOpenError as error:
+        _early_log(str(error))
+        return 1
     except ConfigFileError as error:
         sys.stderr.write(error.report(REDIS_VERSION))
         return 1
-    from server.app import banner, configure_logging, serve
+    if config["daemonize"]:
+        daemonize()
+        if not config["pidfile"]:
+            config.values["pidfile"] = DEFAULT_PID_FILE
+    from server.app import configure_logging, serve
 
-    configure_logging(config)
-    log.warning("oO0OoO0OoO0Oo %s", banner(config))
+    try:
+        configure_logging(config)
+    except OSError as error:
+        _early_log(f"Can't open the log file: {error.strerror}")
+        return 1
+    log.warning("oO0OoO0OoO0Oo EmberKV is starting oO0OoO0OoO0Oo")
+    log.warning("EmberKV version=%s, Redis version=%s, bits=%d, pid=%d, just started",
+                EMBERKV_VERSION, REDIS_VERSION, 64 if sys.maxsize > 2**32 else 32,
+                os.getpid())
+    if args:
+        log.warning("Configuration loaded")
+    else:
+        log.warning("Warning: no config file specified, using the default config. In order "
+                    "to specify a config file use python -m server /path/to/redis.conf")
+    adjust_open_files_limit(config)
     if config["pidfile"]:
-        with open(config["pidfile"], "w") as handle:
-            handle.write(f"{os.getpid()}\n")
+        try:
+            with open(config["pidfile"], "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+        except OSError as error:
+            log.warning("Failed to write PID file: %s", error.strerror)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
@@ -76,12 +158,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     except KeyboardInterrupt:
         return 0
-
-
-def _emberkv_version() -> str:
-    from server.state import EMBERKV_VERSION
-
-    return EMBERKV_VERSION
 
 
 if __name__ == "__main__":

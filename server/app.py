@@ -18,13 +18,14 @@ import sys
 import time
 from typing import Any
 
+from server import info
 from server.clock import now_ms
 from server.commands import ALL_GROUPS
-from server.config import Config
+from server.config import Config, ConfigError, check_open_files_limit
 from server.connection import ClientConnection
 from server.executor import Executor
 from server.registry import Registry
-from server.state import EMBERKV_VERSION, REDIS_VERSION, ServerState
+from server.state import EMBERKV_VERSION, REDIS_VERSION, ServerState, ShutdownRequest
 
 log = logging.getLogger("emberkv")
 
@@ -82,12 +83,21 @@ class App:
         self.server = ServerState(config, self.registry)
         self.executor = Executor(self.server)
         self.server.request_shutdown = self.request_shutdown
+        self.server.executable = os.path.abspath(sys.argv[0])
+        info.start_memory_tracking(self.server)
         self.listeners: list[asyncio.AbstractServer] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._cron_handle: asyncio.TimerHandle | None = None
         self._expire_handle: asyncio.TimerHandle | None = None
+        self._is_shutting_down = False
         self.exit_code = 0
+        # What CONFIG SET changes beyond the stored value (Redis's apply functions).
+        config.on_change("dir", _change_directory)
+        config.on_change("maxclients", check_open_files_limit)
+        config.on_change("port", self._apply_listen_change)
+        config.on_change("bind", self._apply_listen_change)
+        self._listening: tuple[int, tuple[str, ...]] = (config["port"], tuple(config["bind"]))
 
     # ------------------------------------------------------------------ startup
 
@@ -135,6 +145,39 @@ class App:
             log.warning("Failed listening on port %d (tcp), aborting.", port)
             raise SystemExit(1)
 
+    # ------------------------------------------------------------- CONFIG SET port/bind
+
+    def _apply_listen_change(self, _value: Any) -> None:
+        """Redis's applyBind/changeListenPort: close the listening sockets, bind the new
+        addresses; if any required one fails, bind the old ones again and refuse."""
+        wanted = (self.config["port"], tuple(self.config["bind"]))
+        if wanted == self._listening or self.loop is None:
+            return
+        for listener in self.listeners:
+            listener.close()
+        self.listeners = []
+        try:
+            sockets = _open_listen_sockets(*wanted, self.config["tcp-backlog"])
+        except OSError as error:
+            log.warning("Failed to bind (%s), trying to restore old listening sockets.",
+                        error.strerror)
+            try:
+                self._serve_sockets(_open_listen_sockets(*self._listening,
+                                                         self.config["tcp-backlog"]))
+            except OSError:
+                log.warning("Failed to restore old listening sockets.")
+            raise ConfigError("Failed to bind to specified addresses.") from None
+        self._serve_sockets(sockets)
+        self._listening = wanted
+        self.server.tcp_port = wanted[0]
+
+    def _serve_sockets(self, sockets: list[socket.socket]) -> None:
+        assert self.loop is not None
+        for sock in sockets:
+            task = self.loop.create_task(self.loop.create_server(
+                lambda: ClientConnection(self.server, self.executor), sock=sock))
+            task.add_done_callback(lambda done: self.listeners.append(done.result()))
+
     # ------------------------------------------------------------------ cron
 
     def _schedule_cron(self) -> None:
@@ -145,6 +188,7 @@ class App:
     def _cron(self) -> None:
         server = self.server
         server.stats.sample_ops()
+        info.sample_memory(server)
         self._run_active_expiry()
         self._close_idle_clients()
         self._schedule_cron()
@@ -175,11 +219,50 @@ class App:
     # ------------------------------------------------------------------ shutdown
 
     def _on_signal(self, name: str) -> None:
+        """SIGTERM/SIGINT: shut down with the shutdown-on-sigterm/sigint flags; if a
+        shutdown step fails (and the flags do not say FORCE) keep running, as Redis."""
         log.warning("Received %s scheduling shutdown...", name)
-        self.request_shutdown("signal")
+        flags = self.config["shutdown-on-sigterm" if name == "SIGTERM" else "shutdown-on-sigint"]
+        request = ShutdownRequest(
+            save=True if "save" in flags else False if "nosave" in flags else None,
+            now="now" in flags, force="force" in flags, origin=name,
+        )
+        if self.request_shutdown(request) is not None:
+            log.warning("%s received but errors trying to shut down the server, check the "
+                        "logs for more information", name)
 
-    def request_shutdown(self, reason: str) -> Any:
+    def request_shutdown(self, request: ShutdownRequest) -> str | None:
+        """Redis's prepareForShutdown + finishShutdown, synchronously: no command runs
+        after it. The shutdown steps (final save, AOF flush ...) run first; if one fails
+        without FORCE nothing is closed and the error text is returned. Otherwise every
+        listener and client is closed (the requesting client closes itself after its
+        command), the pid file is removed and the event loop is told to stop."""
+        if self._is_shutting_down:
+            return None
         log.warning("User requested shutdown...")
+        for step in self.server.shutdown_steps:
+            problem = step(request)
+            if problem is not None and not request.force:
+                log.warning("Errors trying to shut down the server. "
+                            "Check the logs for more information.")
+                return "ERR Errors trying to SHUTDOWN. Check logs."
+        self._is_shutting_down = True
+        for handle in (self._cron_handle, self._expire_handle):
+            if handle is not None:
+                handle.cancel()
+        for listener in self.listeners:
+            listener.close()
+        for client in list(self.server.clients.values()):
+            if client is not request.client and client.close is not None:
+                client.close()
+        pidfile = self.config["pidfile"]
+        if pidfile:
+            log.log(NOTICE, "Removing the pid file.")
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+        log.warning("EmberKV is now ready to exit, bye bye...")
         if self._stopped is not None:
             self._stopped.set()
         return None
@@ -187,24 +270,46 @@ class App:
     async def wait_stopped(self) -> None:
         assert self._stopped is not None
         await self._stopped.wait()
-        await self.stop()
 
-    async def stop(self) -> None:
-        for handle in (self._cron_handle, self._expire_handle):
-            if handle is not None:
-                handle.cancel()
-        for listener in self.listeners:
-            listener.close()
-        for client in list(self.server.clients.values()):
-            if client.close is not None:
-                client.close()
-        pidfile = self.config["pidfile"]
-        if pidfile:
+
+def _open_listen_sockets(port: int, binds: tuple[str, ...], backlog: int) -> list[socket.socket]:
+    """Bound, listening, non-blocking sockets for `bind` at `port` (none for port 0); a
+    "-" address is skipped when unavailable, any other failure closes them all."""
+    sockets: list[socket.socket] = []
+    if port == 0:
+        return sockets
+    try:
+        for raw in binds:
+            optional = raw.startswith("-")
+            address = raw[1:] if optional else raw
+            host = {"*": "0.0.0.0", "::*": "::"}.get(address, address)
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
             try:
-                os.unlink(pidfile)
-            except OSError:
-                pass
-        log.warning("%s is now ready to exit, bye bye...", "EmberKV")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((host, port))
+                sock.listen(backlog)
+                sock.setblocking(False)
+            except OSError as error:
+                sock.close()
+                if optional and error.errno in _ADDRESS_UNAVAILABLE:
+                    continue
+                raise
+            sockets.append(sock)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _change_directory(path: str) -> None:
+    try:
+        os.chdir(path)
+    except OSError as error:
+        raise ConfigError(error.strerror or str(error)) from None
 
 
 def banner(config: Config) -> str:

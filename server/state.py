@@ -40,9 +40,24 @@ class Stats:
     ops_samples: collections.deque[tuple[float, int]] = field(
         default_factory=lambda: collections.deque(maxlen=16)
     )
+    # (monotonic seconds, input bytes, output bytes) samples for instantaneous_*_kbps.
+    net_samples: collections.deque[tuple[float, int, int]] = field(
+        default_factory=lambda: collections.deque(maxlen=16)
+    )
 
     def sample_ops(self) -> None:
-        self.ops_samples.append((time.monotonic(), self.total_commands_processed))
+        now = time.monotonic()
+        self.ops_samples.append((now, self.total_commands_processed))
+        self.net_samples.append((now, self.net_input_bytes, self.net_output_bytes))
+
+    def instantaneous_kbps(self) -> tuple[float, float]:
+        """(input, output) KiB per second over the recent samples, for INFO stats."""
+        if len(self.net_samples) < 2:
+            return 0.0, 0.0
+        (t0, in0, out0), (t1, in1, out1) = self.net_samples[0], self.net_samples[-1]
+        if t1 <= t0:
+            return 0.0, 0.0
+        return (in1 - in0) / (t1 - t0) / 1024, (out1 - out0) / (t1 - t0) / 1024
 
     def instantaneous_ops(self) -> int:
         if len(self.ops_samples) < 2:
@@ -57,6 +72,27 @@ class Stats:
                      "unexpected_error_replies", "net_input_bytes", "net_output_bytes"):
             setattr(self, name, getattr(fresh, name))
         self.errors_by_code.clear()
+        self.ops_samples.clear()
+        self.net_samples.clear()
+
+
+InfoProvider = Callable[[], list[tuple[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ShutdownRequest:
+    """SHUTDOWN's options, or a signal's shutdown-on-sigterm/sigint flags.
+
+    save: True for SAVE, False for NOSAVE, None to save only if save points are set.
+    now: do not wait for replicas; force: exit even if a shutdown step failed.
+    client: the client that sent SHUTDOWN (it gets no reply), None for a signal.
+    """
+
+    save: bool | None = None
+    now: bool = False
+    force: bool = False
+    origin: str = "SHUTDOWN"
+    client: Any = None
 
 
 @dataclass
@@ -114,10 +150,23 @@ class ServerState:
         self.is_loading = False
         self.config_file = config.config_file
         self.executable = ""
-        # Installed by the application: stop the server (SHUTDOWN) and the extra INFO
-        # sections that persistence contributes.
-        self.request_shutdown: Callable[[str], Any] | None = None
-        self.info_providers: dict[str, Callable[[], list[tuple[str, Any]]]] = {}
+        self.replication_id = os.urandom(20).hex()
+        # RSS at startup and the highest seen, for INFO memory (server/info.py samples).
+        self.used_memory_startup = 0
+        self.used_memory_peak = 0
+        # Installed by the application: stop the server (SHUTDOWN, SIGTERM); it returns
+        # None once the server is stopping, or the error text when a shutdown step failed.
+        self.request_shutdown: Callable[[ShutdownRequest], str | None] | None = None
+        # What must happen before exit (final RDB save, AOF flush ...), in order; a step
+        # returns an error text to refuse the shutdown (ignored with FORCE).
+        self.shutdown_steps: list[Callable[[ShutdownRequest], str | None]] = []
+        # Extra INFO fields by section name (see server/info.py): each provider returns
+        # (field, value) pairs that replace same-named fields or are appended; a provider
+        # for a section INFO does not know adds that section.
+        self.info_providers: dict[str, list[InfoProvider]] = {}
+
+    def add_info_provider(self, section: str, provider: "InfoProvider") -> None:
+        self.info_providers.setdefault(section.lower(), []).append(provider)
 
     def uptime_s(self) -> int:
         return int(time.monotonic() - self.started_monotonic)

@@ -1,22 +1,37 @@
 """Server commands: COMMAND, INFO, CONFIG, TIME, SHUTDOWN, SLOWLOG, MONITOR, MEMORY, DEBUG,
-DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, LASTSAVE ...
+DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 
-COMMAND and its subcommands are derived entirely from the registry.
+COMMAND and its subcommands are derived entirely from the registry; INFO's sections live
+in server/info.py and the directive table in server/config.py, so the handlers here only
+parse arguments and shape replies.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import gc
+import logging
+import re
+import sys
+import time
+from collections import deque
 from typing import Any
 
-from protocol.replies import OK, Map, SetReply
+from protocol.replies import OK, Double, Map, RawReply, SetReply, SimpleString, Verbatim
+from protocol.resp import parse_strict_int
+from server import errors, info
 from server.commands.args import parse_int
-from server import errors
+from server.config import SENSITIVE_NAMES, ConfigError, ConfigSetError
 from server.context import CommandContext
+from server.datatypes import is_string, object_encoding
 from server.errors import CommandError
 from server.registry import (
-    FAST, LOADING, READONLY, SENTINEL, STALE, WRITE, CommandGroup, CommandSpec,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, READONLY, STALE, WRITE,
+    CommandGroup, CommandSpec, KeySpec,
 )
+from server.state import ShutdownRequest
+
+log = logging.getLogger("emberkv")
 
 group = CommandGroup("server")
 
@@ -79,7 +94,7 @@ def command_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 
 command_container = group.container(
-    "COMMAND", -1, LOADING | STALE | SENTINEL, categories=("connection",),
+    "COMMAND", -1, LOADING | STALE, categories=("connection",),
     summary="Get array of Redis command details", handler=command_command)
 
 
@@ -144,7 +159,7 @@ def command_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return [name.encode() for name in names]
 
 
-@group.subcommand(command_container, "GETKEYS", -3, LOADING | STALE, summary="Extract keys given a full Redis command")
+@group.subcommand(command_container, "GETKEYS", -4, LOADING | STALE, summary="Extract keys given a full Redis command")
 def command_getkeys_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND GETKEYS command [arg [arg ...]]"""
     target = argv[2:]
@@ -164,8 +179,6 @@ def command_getkeys_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 @group.subcommand(command_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
 def command_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND HELP"""
-    from protocol.replies import SimpleString
-
     lines = [
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "(no subcommand)",
@@ -189,6 +202,11 @@ def command_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         "HELP",
         "    Print this help.",
     ]
+    return help_reply(lines)
+
+
+def help_reply(lines: list[str]) -> list[SimpleString]:
+    """A HELP subcommand's reply: one status line per entry, as addReplyHelp sends."""
     return [SimpleString(line.encode()) for line in lines]
 
 
@@ -238,3 +256,505 @@ def swapdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     else:
         ctx.server.keyspace.dirty += 1
     return OK
+
+
+# ------------------------------------------------------------------ shared helpers
+
+# A reply that writes nothing: SHUTDOWN's client sees the connection close instead,
+# and a second MONITOR is ignored, as in Redis.
+NO_REPLY = RawReply(b"")
+
+
+def is_local_client(ctx: CommandContext) -> bool:
+    return info.is_local_address(ctx.client.address)
+
+
+def allows_protected_action(ctx: CommandContext, directive: str) -> bool:
+    """enable-protected-configs / enable-debug-command: yes, or local and a local client."""
+    setting = ctx.server.config[directive]
+    return setting == "yes" or (setting == "local" and is_local_client(ctx))
+
+
+# ------------------------------------------------------------------ INFO, TIME
+
+@group.command("INFO", -1, LOADING | STALE, categories=("dangerous",), summary="Get information and statistics about the server")
+def info_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """INFO [section [section ...]]"""
+    return Verbatim(info.render_info(ctx.server, argv[1:]))
+
+
+@group.command("TIME", 1, LOADING | STALE | FAST, summary="Return the current server time")
+def time_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """TIME"""
+    now_us = time.time_ns() // 1000
+    return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
+
+
+# ------------------------------------------------------------------ CONFIG
+
+config_container = group.container("CONFIG", -2, summary="A container for server configuration commands")
+
+_CONFIG_FLAGS = ADMIN | NOSCRIPT | LOADING | STALE
+
+
+@group.subcommand(config_container, "GET", -3, _CONFIG_FLAGS, summary="Get the values of configuration parameters")
+def config_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CONFIG GET parameter [parameter ...]"""
+    patterns = [arg.decode("utf-8", "surrogateescape") for arg in argv[2:]]
+    return Map([
+        (name.encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape"))
+        for name, value in ctx.server.config.get_matching(patterns)
+    ])
+
+
+@group.subcommand(config_container, "SET", -4, _CONFIG_FLAGS, summary="Set configuration parameters to the given values")
+def config_set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CONFIG SET parameter value [parameter value ...]
+
+    Passwords (requirepass, masterauth ...) are replaced by "(redacted)" in this argv,
+    which is the one the slow log and MONITOR show afterwards, as Redis does.
+    """
+    if len(argv) % 2:
+        raise CommandError(errors.SYNTAX)
+    pairs = []
+    for index in range(2, len(argv), 2):
+        name = argv[index].decode("utf-8", "surrogateescape")
+        pairs.append((name, argv[index + 1].decode("utf-8", "surrogateescape")))
+        if name.lower() in SENSITIVE_NAMES:
+            argv[index + 1] = b"(redacted)"
+    try:
+        ctx.server.config.set_many(
+            pairs, allow_protected=allows_protected_action(ctx, "enable-protected-configs"))
+    except ConfigSetError as error:
+        raise CommandError(error.message) from None
+    return OK
+
+
+@group.subcommand(config_container, "RESETSTAT", 2, _CONFIG_FLAGS, summary="Reset the stats returned by INFO")
+def config_resetstat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CONFIG RESETSTAT
+
+    Resets what Redis's resetServerStats, resetCommandTableStats and resetErrorTableStats
+    reset; the slow log and the peak memory are kept, as in Redis.
+    """
+    server = ctx.server
+    server.stats.reset()
+    keyspace = server.keyspace
+    keyspace.hits = keyspace.misses = keyspace.expired_keys = 0
+    pending = list(server.registry)
+    while pending:
+        spec = pending.pop()
+        spec.stats.calls = spec.stats.usec = 0
+        spec.stats.rejected_calls = spec.stats.failed_calls = 0
+        pending.extend(spec.subcommands.values())
+    return OK
+
+
+@group.subcommand(config_container, "REWRITE", 2, _CONFIG_FLAGS, summary="Rewrite the configuration file with the in memory configuration")
+def config_rewrite_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CONFIG REWRITE"""
+    config = ctx.server.config
+    if not config.config_file:
+        raise CommandError("ERR The server is running without a config file")
+    try:
+        config.rewrite_file()
+    except ConfigError as error:
+        log.warning("CONFIG REWRITE failed: %s", error.reason)
+        raise CommandError(f"ERR Rewriting config file: {error.reason}") from None
+    log.warning("CONFIG REWRITE executed with success.")
+    return OK
+
+
+@group.subcommand(config_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+def config_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """CONFIG HELP"""
+    return help_reply([
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Prints this help.",
+    ])
+
+
+# ------------------------------------------------------------------ SHUTDOWN, MONITOR
+
+@group.command("SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, summary="Synchronously save the dataset to disk and then shut down the server")
+def shutdown_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+
+    With no replicas to wait for, a shutdown is never left in progress, so ABORT always
+    answers that none is. On success the client gets no reply: the server exits.
+    """
+    words = set()
+    for arg in argv[1:]:
+        word = arg.lower()
+        if word not in (b"nosave", b"save", b"now", b"force", b"abort"):
+            raise CommandError(errors.SYNTAX)
+        words.add(word)
+    if (b"abort" in words and len(words) > 1) or {b"save", b"nosave"} <= words:
+        raise CommandError(errors.SYNTAX)
+    if b"abort" in words:
+        raise CommandError("ERR No shutdown in progress.")
+    save = True if b"save" in words else False if b"nosave" in words else None
+    request = ShutdownRequest(save=save, now=b"now" in words, force=b"force" in words,
+                              origin="SHUTDOWN", client=ctx.client)
+    stop = ctx.server.request_shutdown
+    if stop is None:
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+    ctx.client.close_after_reply = True
+    problem = stop(request)
+    if problem:
+        ctx.client.close_after_reply = False
+        raise CommandError(problem)
+    return NO_REPLY
+
+
+@group.command("MONITOR", 1, ADMIN | NOSCRIPT | LOADING | STALE, summary="Listen for all requests received by the server in real time")
+def monitor_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MONITOR"""
+    client = ctx.client
+    if client.is_monitor:
+        return NO_REPLY
+    client.is_monitor = True
+    ctx.server.monitors.append(client)
+    return OK
+
+
+# ------------------------------------------------------------------ SLOWLOG
+
+slowlog_container = group.container("SLOWLOG", -2, summary="A container for slow log commands")
+
+_SLOWLOG_FLAGS = ADMIN | LOADING | STALE
+
+
+@group.subcommand(slowlog_container, "GET", -2, _SLOWLOG_FLAGS, summary="Get the slow log's entries")
+def slowlog_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SLOWLOG GET [count]"""
+    if len(argv) > 3:
+        raise CommandError(errors.unknown_subcommand_or_arity(
+            argv[0].decode("utf-8", "replace"), argv[1]))
+    count = 10
+    if len(argv) == 3:
+        count = parse_int(argv[2], "ERR count should be greater than or equal to -1")
+        if count < -1:
+            raise CommandError("ERR count should be greater than or equal to -1")
+    entries = list(ctx.server.slowlog.entries)
+    if count != -1:
+        entries = entries[:count]
+    return [
+        [entry.id, entry.timestamp_s, entry.duration_us, list(entry.argv),
+         entry.client_address.encode(), entry.client_name]
+        for entry in entries
+    ]
+
+
+@group.subcommand(slowlog_container, "LEN", 2, _SLOWLOG_FLAGS, summary="Get the slow log's length")
+def slowlog_len_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SLOWLOG LEN"""
+    return len(ctx.server.slowlog.entries)
+
+
+@group.subcommand(slowlog_container, "RESET", 2, _SLOWLOG_FLAGS, summary="Clear all entries from the slow log")
+def slowlog_reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SLOWLOG RESET"""
+    ctx.server.slowlog.entries.clear()
+    return OK
+
+
+@group.subcommand(slowlog_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+def slowlog_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SLOWLOG HELP"""
+    return help_reply([
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        "HELP",
+        "    Prints this help.",
+    ])
+
+
+# ------------------------------------------------------------------ MEMORY
+
+memory_container = group.container("MEMORY", -2, summary="A container for memory diagnostics commands")
+
+# The keyspace's share of one key: its slot in the main dict (hash, key and value
+# pointers of a compact dict entry plus the index slot, at dict's 2/3 load factor).
+_DICT_ENTRY_BYTES = 3 * 8 + 8 * 3 // 2
+
+
+def value_size_bytes(value: Any, samples: int) -> int:
+    """sys.getsizeof of the value, plus its elements: all of them when samples is 0 or
+    covers them, else the mean of the first `samples` scaled to the whole, as Redis's
+    objectComputeSize samples nested values."""
+    size = sys.getsizeof(value)
+    if is_string(value):
+        return size
+    if isinstance(value, dict):
+        elements: Any = value.items()
+    elif isinstance(value, (list, tuple, set, frozenset, deque)):
+        elements = value
+    else:
+        members = getattr(value, "dict", None)
+        return size + (value_size_bytes(members, samples) if members is not None else 0)
+    total = len(value)
+    if not total:
+        return size
+    seen = 0
+    sampled = 0
+    for element in elements:
+        if isinstance(element, tuple):
+            sampled += sum(sys.getsizeof(part) for part in element)
+        else:
+            sampled += sys.getsizeof(element)
+        seen += 1
+        if samples and seen >= samples:
+            break
+    return size + sampled * total // seen
+
+
+@group.subcommand(memory_container, "USAGE", -3, READONLY, keys=KeySpec(2, flags=("RO",)), categories=("read",), summary="Estimate the memory usage of a key")
+def memory_usage_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MEMORY USAGE key [SAMPLES count]
+
+    An estimate from sys.getsizeof: the key, the value (nested values sampled), the
+    main dict's entry and, for a key with a TTL, its entry in the expires dict. Like
+    Redis it reads the dict directly: no expiry, no keyspace hit or miss.
+    """
+    samples = 5
+    index = 3
+    while index < len(argv):
+        if argv[index].lower() == b"samples" and index + 1 < len(argv):
+            samples = parse_int(argv[index + 1])
+            if samples < 0:
+                raise CommandError(errors.SYNTAX)
+            index += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    db = ctx.db
+    key = argv[2]
+    value = db.data.get(key)
+    if value is None:
+        return None
+    size = sys.getsizeof(key) + value_size_bytes(value, samples) + _DICT_ENTRY_BYTES
+    if key in db.expires:
+        size += sys.getsizeof(db.expires[key]) + _DICT_ENTRY_BYTES
+    return size
+
+
+@group.subcommand(memory_container, "STATS", 2, summary="Show memory usage details")
+def memory_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MEMORY STATS
+
+    Redis's fields that have a meaning here (no allocator.* fields: there is no
+    jemalloc); "allocated" is the process RSS, as in INFO memory.
+    """
+    server = ctx.server
+    used = info.sample_memory(server)
+    peak = server.used_memory_peak
+    startup = server.used_memory_startup
+    clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
+                  for c in server.clients.values())
+    items: list[tuple[Any, Any]] = [
+        (b"peak.allocated", peak),
+        (b"total.allocated", used),
+        (b"startup.allocated", startup),
+        (b"replication.backlog", 0),
+        (b"clients.slaves", 0),
+        (b"clients.normal", clients),
+        (b"cluster.links", 0),
+        (b"aof.buffer", 0),
+        (b"lua.caches", 0),
+        (b"functions.caches", 0),
+    ]
+    tables = 0
+    keys = 0
+    for db in server.keyspace.dbs:
+        if not db.data:
+            continue
+        main, expires = sys.getsizeof(db.data), sys.getsizeof(db.expires)
+        tables += main + expires
+        keys += len(db.data)
+        items.append((b"db.%d" % db.index, Map([
+            (b"overhead.hashtable.main", main),
+            (b"overhead.hashtable.expires", expires),
+            (b"overhead.hashtable.slot-to-keys", 0),
+        ])))
+    overhead = min(used, startup + clients + tables)
+    net = used - startup
+    dataset = used - overhead
+    items += [
+        (b"overhead.total", overhead),
+        (b"keys.count", keys),
+        (b"keys.bytes-per-key", net // keys if keys and net > 0 else 0),
+        (b"dataset.bytes", dataset),
+        (b"dataset.percentage", Double(100.0 * dataset / net if net > 0 else 0.0)),
+        (b"peak.percentage", Double(100.0 * used / peak if peak else 100.0)),
+        (b"fragmentation", Double(1.0)),
+        (b"fragmentation.bytes", 0),
+    ]
+    return Map(items)
+
+
+@group.subcommand(memory_container, "MALLOC-STATS", 2, summary="Show allocator internal stats")
+def memory_malloc_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MEMORY MALLOC-STATS"""
+    return Verbatim(b"Stats not supported for the current allocator")
+
+
+@group.subcommand(memory_container, "PURGE", 2, summary="Ask the allocator to release memory")
+def memory_purge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MEMORY PURGE
+
+    Runs a full garbage collection: the closest thing to asking the allocator to
+    return memory, since pymalloc releases empty arenas on its own.
+    """
+    gc.collect()
+    return OK
+
+
+@group.subcommand(memory_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+def memory_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """MEMORY HELP"""
+    return help_reply([
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Prints this help.",
+    ])
+
+
+# ------------------------------------------------------------------ DEBUG
+
+DEBUG_NOT_ALLOWED = (
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+    "\"local\", you can run it from a local connection, otherwise you need to set this "
+    "option in the configuration file, and then restart the server."
+)
+
+# Redis shares one object for the integers 0..9999 and reports its refcount as INT_MAX.
+_SHARED_INTEGERS = 10000
+_SHARED_REFCOUNT = 2**31 - 1
+
+
+def _rdb_length_bytes(length: int) -> int:
+    """Bytes of an RDB length prefix (6-bit, 14-bit, 32-bit or 64-bit form)."""
+    if length < 1 << 6:
+        return 1
+    if length < 1 << 14:
+        return 2
+    return 5 if length <= 0xFFFFFFFF else 9
+
+
+def rdb_string_length(data: bytes) -> int:
+    """The RDB size of a string without LZF: an integer encoding when it is an integer
+    that fits 32 bits and is at most 11 characters, else length prefix + bytes."""
+    number = parse_strict_int(bytes(data)) if len(data) <= 11 else None
+    if number is not None:
+        if -(1 << 7) <= number < 1 << 7:
+            return 2
+        if -(1 << 15) <= number < 1 << 15:
+            return 3
+        if -(1 << 31) <= number < 1 << 31:
+            return 5
+    return _rdb_length_bytes(len(data)) + len(data)
+
+
+def serialized_length(value: Any) -> int:
+    if is_string(value):
+        return rdb_string_length(value)
+    members = getattr(value, "dict", value)
+    if isinstance(members, dict):
+        parts = [p for item in members.items() for p in item]
+    else:
+        parts = list(members)
+    total = _rdb_length_bytes(len(members))
+    for part in parts:
+        total += rdb_string_length(part if is_string(part) else repr(part).encode())
+    return total
+
+
+def debug_object(ctx: CommandContext, key: bytes) -> bytes:
+    value = ctx.db.read(key)
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    encoding = object_encoding(value)
+    refcount = 1
+    if encoding == "int" and 0 <= int(value) < _SHARED_INTEGERS:
+        refcount = _SHARED_REFCOUNT
+    return (
+        f"Value at:0x{id(value):x} refcount:{refcount} encoding:{encoding} "
+        f"serializedlength:{serialized_length(value)} lru:{info.lru_clock()} "
+        f"lru_seconds_idle:0"
+    ).encode()
+
+
+_STRTOD_PREFIX = re.compile(rb"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
+
+
+def strtod_prefix(arg: bytes) -> float:
+    """C's strtod(arg, NULL): the longest numeric prefix, 0 when there is none."""
+    match = _STRTOD_PREFIX.match(arg)
+    return float(match.group()) if match else 0.0
+
+
+_DEBUG_HELP = [
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@group.command("DEBUG", -2, ADMIN | NOSCRIPT | LOADING | STALE, summary="A container for debugging commands")
+def debug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """DEBUG subcommand [argument ...]
+
+    Only with enable-debug-command yes (or local, from a local client), as Redis 7.
+    Implemented: HELP, SLEEP (blocks the whole server, like Redis), OBJECT, LOG.
+    DEBUG OBJECT reports lru_seconds_idle:0 (no per-key access time is kept) and a
+    serializedlength without LZF compression.
+    """
+    if not allows_protected_action(ctx, "enable-debug-command"):
+        raise CommandError(DEBUG_NOT_ALLOWED)
+    sub = argv[1].lower()
+    if sub == b"help" and len(argv) == 2:
+        return help_reply(_DEBUG_HELP)
+    if sub == b"sleep" and len(argv) == 3:
+        seconds = strtod_prefix(argv[2])
+        if seconds > 0:
+            time.sleep(seconds)
+        return OK
+    if sub == b"object" and len(argv) == 3:
+        return SimpleString(debug_object(ctx, argv[2]))
+    if sub == b"log" and len(argv) == 3:
+        log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
+        return OK
+    raise CommandError(errors.unknown_subcommand_or_arity(
+        argv[0].decode("utf-8", "replace"), argv[1]))
