@@ -6,10 +6,16 @@ data. It raises `ProtocolError` at the first malformed byte, after yielding ever
 request that came before it, exactly as Redis executes the good prefix of a buffer and
 then answers the error and closes. Two request forms are accepted, as in Redis:
   multibulk  `*<n>\\r\\n` then n times `$<len>\\r\\n<len bytes>\\r\\n`
-  inline     one line split like redis-cli input (quotes, \\xHH escapes)
+  inline     one line split like Redis's sdssplitargs (quotes, \\xHH escapes)
 The limits and their error texts are Redis 7.0's (networking.c processMultibulkBuffer
-and processInlineBuffer). A half-received request keeps its parsed elements, so a huge
-request arriving in small chunks is never rescanned from its start.
+and processInlineBuffer). A half-received request keeps its parsed elements, and a
+large bulk string is joined once when complete, so parsing is linear in the input.
+
+Two deliberate details. Redis looks for line ends with strchr, which stops at a NUL
+byte, so a NUL before the end of an inline line or a length line means "need more"
+until the 64 KB limit: we do the same. Redis applies that limit only when its 16 KB
+reads happen to leave no line end in the buffer; we apply it to the line itself, so
+the outcome never depends on how the bytes were chunked.
 
 Replies. `encode(reply, protocol)` turns a reply value (see protocol.replies) into
 bytes; it is the only place where RESP2 and RESP3 differ.
@@ -32,14 +38,30 @@ from protocol.replies import (
     Verbatim,
 )
 
-INLINE_MAX_SIZE = 64 * 1024
+INLINE_MAX_SIZE = 64 * 1024  # PROTO_INLINE_MAX_SIZE: the longest inline request or length line
 MAX_MULTIBULK_LENGTH = 2**31 - 1
 UNAUTHENTICATED_MAX_MULTIBULK = 10
 UNAUTHENTICATED_MAX_BULK = 16384
+# A line end must lie within the first INLINE_MAX_SIZE + 1 bytes of its line.
+_LINE_SEARCH = INLINE_MAX_SIZE + 1
+
+TOO_BIG_INLINE = "Protocol error: too big inline request"
+UNBALANCED_QUOTES = "Protocol error: unbalanced quotes in request"
+TOO_BIG_MULTIBULK_COUNT = "Protocol error: too big mbulk count string"
+INVALID_MULTIBULK_LENGTH = "Protocol error: invalid multibulk length"
+UNAUTHENTICATED_MULTIBULK = "Protocol error: unauthenticated multibulk length"
+TOO_BIG_BULK_COUNT = "Protocol error: too big bulk count string"
+INVALID_BULK_LENGTH = "Protocol error: invalid bulk length"
+UNAUTHENTICATED_BULK = "Protocol error: unauthenticated bulk length"
 
 
 class ProtocolError(Exception):
-    """The peer broke the protocol: answer `message` (if any) and close the connection."""
+    """The peer broke the protocol: answer `message` (if any) and close the connection.
+
+    `message` is None when the client is dropped without a reply (query buffer limit).
+    A byte of the request quoted in the message is surrogate-escaped, so that
+    `encode_error` writes it back as the very byte Redis would.
+    """
 
     def __init__(self, message: str | None) -> None:
         super().__init__(message or "query buffer limit reached")
@@ -74,7 +96,8 @@ class RequestParser:
         self.is_authenticated = True
         self._buf = b""
         self._pos = 0
-        # Chunks held back while a large bulk string is still arriving.
+        # Chunks held back while a large bulk string is still arriving, and how many
+        # bytes (counted from _pos) the request needs before parsing can go on.
         self._held: list[bytes] = []
         self._held_len = 0
         self._need = 0
@@ -87,6 +110,8 @@ class RequestParser:
         return len(self._buf) - self._pos + self._held_len
 
     def feed(self, data: bytes) -> None:
+        """Buffer `data`; nothing is parsed until `requests()` is iterated. Raises
+        ProtocolError(None) when the buffered bytes pass `max_query_buffer`."""
         if self._need:
             self._held.append(data)
             self._held_len += len(data)
@@ -109,72 +134,91 @@ class RequestParser:
             raise ProtocolError(None)
 
     def requests(self) -> Iterator[list[bytes]]:
+        """Yield every complete request buffered so far; raise ProtocolError on bad input."""
         buf = self._buf
         pos = self._pos
         end = len(buf)
+        find = buf.find
         try:
             while pos < end:
                 if not self._remaining:
                     if buf[pos] != 42:  # not '*': an inline command
-                        newline = buf.find(b"\n", pos)
+                        newline = find(b"\n", pos, pos + _LINE_SEARCH)
+                        if newline >= 0 and find(b"\0", pos, newline) >= 0:
+                            newline = -1
                         if newline < 0:
                             if end - pos > INLINE_MAX_SIZE:
-                                raise ProtocolError("Protocol error: too big inline request")
+                                raise ProtocolError(TOO_BIG_INLINE)
                             break
                         line_end = newline - 1 if newline > pos and buf[newline - 1] == 13 else newline
                         args = split_inline_args(buf[pos:line_end])
                         pos = newline + 1
                         if args is None:
-                            raise ProtocolError("Protocol error: unbalanced quotes in request")
+                            raise ProtocolError(UNBALANCED_QUOTES)
                         if args:
                             yield args
                         continue
-                    newline = buf.find(b"\r", pos)
+                    newline = find(b"\r", pos, pos + _LINE_SEARCH)
                     if newline < 0:
                         if end - pos > INLINE_MAX_SIZE:
-                            raise ProtocolError("Protocol error: too big mbulk count string")
+                            raise ProtocolError(TOO_BIG_MULTIBULK_COUNT)
                         break
                     if newline + 1 >= end:
                         break
-                    count = parse_strict_int(buf[pos + 1 : newline])
-                    if count is None or count > MAX_MULTIBULK_LENGTH:
-                        raise ProtocolError("Protocol error: invalid multibulk length")
+                    digits = buf[pos + 1 : newline]
+                    if digits.isdigit() and len(digits) < 11 and (digits[0] != 48 or len(digits) == 1):
+                        count = int(digits)
+                        if count > MAX_MULTIBULK_LENGTH:
+                            raise ProtocolError(INVALID_MULTIBULK_LENGTH)
+                    else:
+                        unusual = _unusual_count(buf, pos, newline, end)
+                        if unusual is None:
+                            break
+                        count = unusual
                     if count > UNAUTHENTICATED_MAX_MULTIBULK and not self.is_authenticated:
-                        raise ProtocolError("Protocol error: unauthenticated multibulk length")
+                        raise ProtocolError(UNAUTHENTICATED_MULTIBULK)
                     pos = newline + 2
                     if count <= 0:
                         continue
                     self._remaining = count
                     self._argv = []
                 argv = self._argv
-                while self._remaining:
-                    newline = buf.find(b"\r", pos)
+                remaining = self._remaining
+                max_bulk_len = self.max_bulk_len
+                while remaining:
+                    newline = find(b"\r", pos, pos + _LINE_SEARCH)
                     if newline < 0:
                         if end - pos > INLINE_MAX_SIZE:
-                            raise ProtocolError("Protocol error: too big bulk count string")
+                            raise ProtocolError(TOO_BIG_BULK_COUNT)
                         break
                     if newline + 1 >= end:
                         break
-                    if buf[pos] != 36:  # '$'
-                        raise ProtocolError(
-                            "Protocol error: expected '$', got '%s'" % chr(buf[pos])
-                        )
-                    length = parse_strict_int(buf[pos + 1 : newline])
-                    if length is None or length < 0 or length > self.max_bulk_len:
-                        raise ProtocolError("Protocol error: invalid bulk length")
+                    digits = buf[pos + 1 : newline]
+                    if buf[pos] == 36 and digits.isdigit() and len(digits) < 20 and (
+                        digits[0] != 48 or len(digits) == 1
+                    ):
+                        length = int(digits)
+                    else:
+                        unusual = _unusual_length(buf, pos, newline, end)
+                        if unusual is None:
+                            break
+                        length = unusual
+                    if length > max_bulk_len:
+                        raise ProtocolError(INVALID_BULK_LENGTH)
                     if length > UNAUTHENTICATED_MAX_BULK and not self.is_authenticated:
-                        raise ProtocolError("Protocol error: unauthenticated bulk length")
-                    start = newline + 2
-                    stop = start + length
+                        raise ProtocolError(UNAUTHENTICATED_BULK)
+                    stop = newline + 2 + length
                     if stop + 2 > end:
-                        # Wait for the whole bulk, keeping only its header consumed-in-place.
+                        # Hold further chunks until the whole bulk is here (see feed);
+                        # the header stays unconsumed and is parsed again then.
                         self._need = stop + 2 - pos
                         break
-                    argv.append(buf[start:stop])
+                    argv.append(buf[newline + 2 : stop])
                     # Like Redis, the two bytes after the payload are skipped unchecked.
                     pos = stop + 2
-                    self._remaining -= 1
-                if self._remaining:
+                    remaining -= 1
+                self._remaining = remaining
+                if remaining:
                     break
                 self._argv = []
                 yield argv
@@ -186,20 +230,57 @@ class RequestParser:
         self._check_query_buffer()
 
 
-_INLINE_SPACE = frozenset(b" \n\r\t\v\f\0")
+def _unusual_count(buf: bytes, pos: int, newline: int, end: int) -> int | None:
+    """A `*` line that is not plain digits: a negative count (skipped by the caller), a
+    NUL before the line end (None: wait, as Redis's strchr would), or an error."""
+    if buf.find(b"\0", pos, newline) >= 0:
+        if end - pos > INLINE_MAX_SIZE:
+            raise ProtocolError(TOO_BIG_MULTIBULK_COUNT)
+        return None
+    count = parse_strict_int(buf[pos + 1 : newline])
+    if count is None or count > MAX_MULTIBULK_LENGTH:
+        raise ProtocolError(INVALID_MULTIBULK_LENGTH)
+    return count
+
+
+def _unusual_length(buf: bytes, pos: int, newline: int, end: int) -> int | None:
+    """A bulk header that is not `$` and plain digits: a NUL before the line end (None:
+    wait), a type byte other than `$`, or a length string2ll refuses."""
+    if buf.find(b"\0", pos, newline) >= 0:
+        if end - pos > INLINE_MAX_SIZE:
+            raise ProtocolError(TOO_BIG_BULK_COUNT)
+        return None
+    if buf[pos] != 36:  # '$'
+        got = buf[pos : pos + 1].decode("utf-8", "surrogateescape")
+        raise ProtocolError(f"Protocol error: expected '$', got '{got}'")
+    length = parse_strict_int(buf[pos + 1 : newline])
+    if length is None or length < 0:
+        raise ProtocolError(INVALID_BULK_LENGTH)
+    return length
+
+
+# isspace() in the C locale: the blanks skipped between arguments. An unquoted argument
+# ends only at space, tab, CR or LF, so "a\vb" is one argument, as in sdssplitargs.
+_BLANKS = frozenset(b" \t\n\v\f\r")
+_UNQUOTED_ENDS = frozenset(b" \t\n\r")
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
 def split_inline_args(line: bytes) -> list[bytes] | None:
-    """Split an inline command like Redis's sdssplitargs; None on unbalanced quotes."""
-    if b'"' not in line and b"'" not in line:
+    """Split an inline command like Redis's sdssplitargs; None on unbalanced quotes.
+
+    The line is a C string to Redis, so it ends at the first NUL byte.
+    """
+    if 0 in line:
+        line = line[: line.index(0)]
+    if b'"' not in line and b"'" not in line and b"\v" not in line and b"\f" not in line:
         return line.split()
     args: list[bytes] = []
     i = 0
     n = len(line)
     while True:
-        while i < n and line[i] in _INLINE_SPACE:
+        while i < n and line[i] in _BLANKS:
             i += 1
         if i >= n:
             return args
@@ -223,7 +304,8 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     current.append(_ESCAPES.get(line[i], line[i]))
                 elif c == 34:
-                    if i + 1 < n and line[i + 1] not in _INLINE_SPACE:
+                    # A closing quote must be followed by a blank or the end.
+                    if i + 1 < n and line[i + 1] not in _BLANKS:
                         return None
                     i += 1
                     break
@@ -237,7 +319,7 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
                     i += 1
                     current.append(39)
                 elif c == 39:
-                    if i + 1 < n and line[i + 1] not in _INLINE_SPACE:
+                    if i + 1 < n and line[i + 1] not in _BLANKS:
                         return None
                     i += 1
                     break
@@ -247,7 +329,7 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 c = line[i]
-                if c in _INLINE_SPACE:
+                if c in _UNQUOTED_ENDS:
                     break
                 if c == 34:
                     in_double = True

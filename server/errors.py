@@ -42,6 +42,35 @@ NOPROTO = "NOPROTO unsupported protocol version"
 SLEEP_NOT_ALLOWED = "ERR invalid timeout"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+# Generic keyspace commands (keys.py, scan.py).
+INVALID_CURSOR = "ERR invalid cursor"
+NOT_INT32 = "ERR value is out of range, value must between -2147483648 and 2147483647"
+EXPIRE_NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
+UNSUPPORTED_OPTION = "ERR Unsupported option %s"
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+    "Please note that when switching between policies at runtime LRU and LFU data will "
+    "take some time to adjust."
+)
+FREQ_NOT_TRACKED = "ERR access frequencies are not tracked yet, so OBJECT FREQ is unavailable"
+# Strings and bitmaps (strings.py, bitmaps.py).
+DECREMENT_OVERFLOW = "ERR decrement would overflow"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_LONG = "ERR String too long for LCS"
+LCS_TABLE_TOO_BIG = (
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)
+BITPOS_BIT = "ERR The bit argument must be 1 or 0."
+BITOP_NOT_ONE_KEY = "ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = (
+    "ERR Invalid bitfield type. Use something like i16 u8. "
+    "Note that u64 is not supported but i64 is."
+)
+BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
 
 
 def wrong_arity(command_name: str) -> str:
