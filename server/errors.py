@@ -77,28 +77,41 @@ def wrong_arity(command_name: str) -> str:
     return f"ERR wrong number of arguments for '{command_name}' command"
 
 
-def _preview(argv: list[bytes]) -> str:
-    """Redis quotes the first arguments until the preview reaches 128 characters."""
-    text = ""
-    for arg in argv:
-        if len(text) >= 128:
-            break
-        text += "'%s' " % arg[: 128 - len(text)].decode("utf-8", "replace")
-    return text
+def _c_string(arg: bytes, limit: int) -> bytes:
+    """What C's `%.<limit>s` prints of an argument: bytes up to the first NUL, at most
+    `limit` of them."""
+    end = arg.find(b"\0", 0, limit)
+    return arg[:limit] if end < 0 else arg[:end]
+
+
+def _wire_text(data: bytes) -> str:
+    """Error messages are str; surrogateescape lets the encoder (encode_error) write
+    back the very bytes the client sent, as Redis does, instead of U+FFFD."""
+    return data.decode("utf-8", "surrogateescape")
 
 
 def unknown_command(argv: list[bytes]) -> str:
-    name = argv[0][:128].decode("utf-8", "replace")
-    return f"ERR unknown command '{name}', with args beginning with: {_preview(argv[1:])}"
+    """Redis's `'%.*s' ` preview: arguments are quoted until the preview reaches 128
+    bytes, each cut to what is left of them. Counting bytes, not characters, keeps the
+    cut where Redis makes it inside multi-byte UTF-8. CR and LF stay in the message;
+    the encoder turns them into spaces, as rejectCommandFormat does."""
+    preview = b""
+    for arg in argv[1:]:
+        if len(preview) >= 128:
+            break
+        preview += b"'" + _c_string(arg, 128 - len(preview)) + b"' "
+    name = _c_string(argv[0], 128)
+    return _wire_text(b"ERR unknown command '" + name + b"', with args beginning with: "
+                      + preview)
 
 
 def unknown_subcommand(container: str, subcommand: bytes) -> str:
-    name = subcommand[:128].decode("utf-8", "replace")
+    name = _wire_text(_c_string(subcommand, 128))
     return f"ERR unknown subcommand '{name}'. Try {container.upper()} HELP."
 
 
 def unknown_subcommand_or_arity(container: str, subcommand: bytes) -> str:
-    name = subcommand[:128].decode("utf-8", "replace")
+    name = _wire_text(_c_string(subcommand, 128))
     return (
         f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
         f"Try {container.upper()} HELP."
