@@ -62,14 +62,29 @@ _LOGLEVELS = {"debug": logging.DEBUG, "verbose": logging.INFO, "notice": NOTICE,
               "warning": logging.WARNING, "nothing": logging.CRITICAL + 10}
 
 
+# Log lines quote client bytes (protocol errors, DEBUG LOG, tracebacks of bugs), which
+# reach logging as surrogate-escaped str. A strict handler would fail inside emit() and
+# print "--- Logging error ---" with a traceback instead of the line; escaping keeps the
+# line and shows the odd byte as \udcXX.
+LOG_ENCODING_ERRORS = "backslashreplace"
+
+
+def log_handler(path: str) -> logging.Handler:
+    """The handler for `logfile`: that file (appended), or stdout when it is empty."""
+    if path:
+        return logging.FileHandler(path, encoding="utf-8", errors=LOG_ENCODING_ERRORS)
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors=LOG_ENCODING_ERRORS)
+    return logging.StreamHandler(stream)
+
+
 def configure_logging(config: Config) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    path = config["logfile"]
-    handler: logging.Handler = (
-        logging.FileHandler(path) if path else logging.StreamHandler(sys.stdout)
-    )
+    handler = log_handler(config["logfile"])
     handler.setFormatter(RedisLogFormatter())
     root.addHandler(handler)
     root.setLevel(_LOGLEVELS[config["loglevel"]])

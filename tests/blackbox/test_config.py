@@ -267,6 +267,21 @@ def test_loglevel_warning_hides_notice_lines(tmp_path) -> None:
         assert "Removing the pid file" not in after
 
 
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "logfile"])
+def test_log_lines_quoting_odd_bytes_are_written_escaped(tmp_path, to_file: bool) -> None:
+    # A protocol error quotes the offending byte; at loglevel verbose it is logged.
+    logfile = tmp_path / "odd.log"
+    args = ["--loglevel", "verbose"] + (["--logfile", str(logfile)] if to_file else [])
+    with ServerProcess("emberkv", args=args) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"*1\r\n\xff\r\n")
+            assert sock.recv(100) == b"-ERR Protocol error: expected '$', got '\xff'\r\n"
+        assert server.client(protocol=2).ping()
+        text = logfile.read_text() if to_file else server.log_text()
+    assert "Traceback" not in text and "Logging error" not in text
+    assert "Protocol error (Protocol error: expected '$', got '\\udcff')" in text
+
+
 def test_requirepass_applies_to_new_connections_and_is_redacted() -> None:
     with ServerProcess("emberkv") as server:
         admin = server.client()
