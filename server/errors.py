@@ -77,9 +77,9 @@ def wrong_arity(command_name: str) -> str:
     return f"ERR wrong number of arguments for '{command_name}' command"
 
 
-def _c_string(arg: bytes, limit: int) -> bytes:
-    """What C's `%.<limit>s` prints of an argument: bytes up to the first NUL, at most
-    `limit` of them."""
+def _c_string(arg: bytes, limit: int | None = None) -> bytes:
+    """What C's `%s` (or `%.<limit>s`) prints of an argument: bytes up to the first
+    NUL, at most `limit` of them."""
     end = arg.find(b"\0", 0, limit)
     return arg[:limit] if end < 0 else arg[:end]
 
@@ -88,6 +88,12 @@ def _wire_text(data: bytes) -> str:
     """Error messages are str; surrogateescape lets the encoder (encode_error) write
     back the very bytes the client sent, as Redis does, instead of U+FFFD."""
     return data.decode("utf-8", "surrogateescape")
+
+
+def arg_text(arg: bytes, limit: int | None = None) -> str:
+    """A client argument quoted in an error message as Redis's `%s` / `%.<limit>s`
+    would: cut at the first NUL (and at `limit` bytes), its bytes kept unchanged."""
+    return _wire_text(_c_string(arg, limit))
 
 
 def unknown_command(argv: list[bytes]) -> str:
@@ -106,12 +112,12 @@ def unknown_command(argv: list[bytes]) -> str:
 
 
 def unknown_subcommand(container: str, subcommand: bytes) -> str:
-    name = _wire_text(_c_string(subcommand, 128))
+    name = arg_text(subcommand, 128)
     return f"ERR unknown subcommand '{name}'. Try {container.upper()} HELP."
 
 
 def unknown_subcommand_or_arity(container: str, subcommand: bytes) -> str:
-    name = _wire_text(_c_string(subcommand, 128))
+    name = arg_text(subcommand, 128)
     return (
         f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
         f"Try {container.upper()} HELP."

@@ -56,3 +56,12 @@ def test_unknown_subcommand_quotes_raw_bytes_up_to_nul() -> None:
 def test_error_code_is_the_first_word_whatever_the_bytes() -> None:
     # INFO errorstats counts by the first word of the message.
     assert errors.unknown_command([b"\xff x", b"\xfe"]).split(" ", 1)[0] == "ERR"
+
+
+@pytest.mark.parametrize(
+    "arg, limit, wire",
+    [(b"\xffx\x00y", None, b"\xffx"), (b"abc", None, b"abc"), (b"abcdef", 3, b"abc"),
+     (b"a\x00bcdef", 3, b"a"), (b"\xc3\xa9\xc3\xa9", 3, b"\xc3\xa9\xc3")],
+)
+def test_arg_text_is_what_c_percent_s_prints(arg: bytes, limit: int | None, wire: bytes) -> None:
+    assert errors.arg_text(arg, limit).encode("utf-8", "surrogateescape") == wire
