@@ -68,20 +68,21 @@ class ServerProcess:
         return self
 
     def wait_ready(self, timeout_s: float = 15.0) -> None:
+        """Wait until the server answers a PING with anything but -LOADING.
+
+        A raw socket rather than redis-py: with requirepass the answer is -NOAUTH, which
+        redis-py raises as AuthenticationError, a ConnectionError subclass that looks
+        like "not listening yet" (so did BusyLoadingError for -LOADING). Any reply means
+        the server is up, whatever its auth or protected-mode settings.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited early:\n{self.log_text()}")
-            try:
-                with redis.Redis(port=self.port, socket_timeout=1) as client:
-                    if client.ping():
-                        return
-            except (redis.ConnectionError, redis.TimeoutError, OSError):
-                time.sleep(0.05)
-            except redis.ResponseError as error:
-                if "LOADING" not in str(error):
-                    return
-                time.sleep(0.05)
+            reply = ping_reply(self.port)
+            if reply and not reply.startswith(b"-LOADING"):
+                return
+            time.sleep(0.05)
         raise RuntimeError(f"{self.kind} did not answer PING in {timeout_s}s:\n{self.log_text()}")
 
     @property
@@ -125,6 +126,18 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+def ping_reply(port: int, timeout_s: float = 1.0) -> bytes:
+    """The first reply line to an inline PING on 127.0.0.1:port; b"" when nothing
+    answers (refused, closed or timed out)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+            sock.sendall(b"PING\r\n")
+            with sock.makefile("rb") as reader:
+                return reader.readline()
+    except OSError:
+        return b""
 
 
 def has_traceback(log_text: str) -> bool:

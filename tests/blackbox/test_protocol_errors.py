@@ -179,6 +179,14 @@ RAW_BYTES_ERRORS = [
     pack(b"CONFIG", b"a\r\nb"),
     pack(b"OBJECT", b"\xfe" * 200),
     pack(b"SLOWLOG", b"GET", b"1", b"\xff"),
+    # These handlers still format the argument with decode("utf-8", "replace"); the
+    # fix is errors.arg_text(argv[i]) at the raise.
+    pytest.param(pack(b"HELLO", b"3", b"\xffx\x00y"), marks=pytest.mark.xfail(
+        strict=True, reason="server/commands/connection.py hello_command: "
+                            "'Syntax error in HELLO option' decodes with 'replace'")),
+    pytest.param(pack(b"CLIENT", b"LIST", b"TYPE", b"\xffa\x00b"), marks=pytest.mark.xfail(
+        strict=True, reason="server/commands/connection.py client_list_command: "
+                            "'Unknown client type' decodes with 'replace'")),
 ]
 
 
@@ -188,7 +196,7 @@ def test_unknown_command_error_quotes_raw_bytes(
     ember: ServerProcess, real_redis: ServerProcess, data: bytes
 ) -> None:
     reply = assert_both_answer(ember, real_redis, data + b"QUIT\r\n", closes=True)
-    assert reply.startswith(b"-ERR unknown ")
+    assert reply.startswith(b"-ERR ")
     assert reply.count(b"\r\n") == 2  # one error line, then QUIT's +OK
 
 
@@ -216,21 +224,6 @@ def test_nul_before_line_end_waits_like_redis(
 # ------------------------------------------------------------------ authentication limits
 
 
-def start_with_password(server: ServerProcess, password: str) -> ServerProcess:
-    # ServerProcess.wait_ready pings without a password, which NOAUTH refuses.
-    server.start(wait=False)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            with redis.Redis(port=server.port, password=password, socket_timeout=1) as client:
-                client.ping()
-                return server
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{server.kind} did not start:\n{server.log_text()}")
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def auth_servers(real_redis: ServerProcess) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     # Depending on real_redis applies its skip (or, in CI, failure) when redis-server is
@@ -238,8 +231,8 @@ def auth_servers(real_redis: ServerProcess) -> Iterator[tuple[ServerProcess, Ser
     ember = ServerProcess("emberkv", args=["--requirepass", "pw"])
     real = ServerProcess("redis", args=["--requirepass", "pw"])
     try:
-        start_with_password(ember, "pw")
-        start_with_password(real, "pw")
+        ember.start()
+        real.start()
         yield ember, real
     finally:
         log = ember.log_text()
