@@ -314,24 +314,74 @@ def test_slowlog_settings_apply_at_once(r) -> None:
         r.slowlog_reset()
 
 
-def test_proto_max_bulk_len_applies_to_new_connections() -> None:
-    with ServerProcess("emberkv") as server:
-        server.client().config_set("proto-max-bulk-len", 1024 * 1024)
-        reply = raw_exchange(server.port, ("SET", "k", b"x" * (1024 * 1024 + 1)))
+KINDS = ["emberkv", pytest.param("redis", marks=pytest.mark.needs_redis_server)]
+
+
+def _server_of_kind(request: pytest.FixtureRequest, kind: str) -> ServerProcess:
+    """A new server of `kind`; for "redis", the real_redis fixture applies its skip (or
+    its failure in CI) when redis-server is missing."""
+    if kind == "redis":
+        request.getfixturevalue("real_redis")
+    return ServerProcess(kind).start()
+
+
+def send_until_closed(port: int, data: bytes, timeout_s: float = 10) -> tuple[bytes, str]:
+    """Send `data`, then read until the server closes. Returns (reply, how) where `how`
+    is "eof" or "reset".
+
+    A server that closes a connection with unread input makes the kernel answer with a
+    reset, so a client still sending may see EPIPE/ECONNRESET on send, and its recv may
+    end in ECONNRESET instead of EOF. Redis behaves the same (it closes without reading
+    the rest), so both endings are legitimate; the bytes answered before the close are
+    not lost (they are queued before the reset) and are what the tests compare.
+    """
+    reply = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            while chunk := sock.recv(1 << 16):
+                reply += chunk
+        except ConnectionResetError:
+            return reply, "reset"
+    return reply, "eof"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_proto_max_bulk_len_applies_to_new_connections(
+    request: pytest.FixtureRequest, kind: str
+) -> None:
+    with _server_of_kind(request, kind) as server:
+        server.client(protocol=2).config_set("proto-max-bulk-len", 1024 * 1024)
+        data = _encode(("SET", "k", b"x" * (1024 * 1024 + 1)))
+        # The error is answered at the length line; the payload behind it is unread.
+        reply, _how = send_until_closed(server.port, data)
         assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
-        assert server.client().set("k", b"x" * 1024 * 1024)
+        assert server.client(protocol=2).set("k", b"x" * 1024 * 1024)
 
 
-def test_client_query_buffer_limit_applies_to_new_connections() -> None:
-    with ServerProcess("emberkv") as server:
-        server.client().config_set("client-query-buffer-limit", 1024 * 1024)
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            try:
-                sock.sendall(b"*2\r\n$3\r\nGET\r\n$2000000\r\n" + b"x" * 1_100_000)
-            except OSError:
-                pass
-            assert sock.recv(100) == b""
-        assert "max query buffer" in server.log_text()
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("extra_mb", [0, 8], ids=["just-over", "still-sending"])
+def test_client_query_buffer_limit_applies_to_new_connections(
+    request: pytest.FixtureRequest, kind: str, extra_mb: int
+) -> None:
+    with _server_of_kind(request, kind) as server:
+        admin = server.client(protocol=2)
+        admin.config_set("client-query-buffer-limit", 1024 * 1024)
+        # A bulk that would fit proto-max-bulk-len but not the query buffer; with
+        # "still-sending" the client is far from done when the server gives up.
+        payload = b"x" * (1_100_000 + extra_mb * 1024 * 1024)
+        data = b"*2\r\n$3\r\nGET\r\n$%d\r\n" % (len(payload) + 2_000_000) + payload
+        reply, _how = send_until_closed(server.port, data)
+        # Redis closes without a reply (readQueryFromClient, freeClientAsync).
+        assert reply == b""
+        assert admin.ping() is True
+        deadline = time.monotonic() + 5
+        while "max query buffer" not in server.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "Closing client that reached max query buffer length" in server.log_text()
 
 
 def test_hz_is_reported_clamped(r) -> None:
