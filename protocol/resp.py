@@ -42,6 +42,12 @@ INLINE_MAX_SIZE = 64 * 1024  # PROTO_INLINE_MAX_SIZE: the longest inline request
 MAX_MULTIBULK_LENGTH = 2**31 - 1
 UNAUTHENTICATED_MAX_MULTIBULK = 10
 UNAUTHENTICATED_MAX_BULK = 16384
+# The fast path splits the whole buffer, so it is kept to buffers this small; it is
+# also below the smallest proto-max-bulk-len (1 MB), so no bulk it accepts is too long.
+_FAST_PATH_MAX_BUFFER = 1024 * 1024 - 1
+_CANONICAL_COUNTS = {b"*%d" % n: n for n in range(1, 1025)}
+# Headers of values up to 8 KB; a longer value finds no header here and is parsed slowly.
+_BULK_HEADERS = {n: b"$%d" % n for n in range(8192)}
 # A line end must lie within the first INLINE_MAX_SIZE + 1 bytes of its line.
 _LINE_SEARCH = INLINE_MAX_SIZE + 1
 
@@ -94,6 +100,7 @@ class RequestParser:
         self.max_bulk_len = max_bulk_len
         self.max_query_buffer = max_query_buffer
         self.is_authenticated = True
+        self.fast_path_max_buffer = _FAST_PATH_MAX_BUFFER  # tests set -1 to compare paths
         self._buf = b""
         self._pos = 0
         # Chunks held back while a large bulk string is still arriving, and how many
@@ -139,8 +146,51 @@ class RequestParser:
         pos = self._pos
         end = len(buf)
         find = buf.find
+        # Canonical requests (`*<n>` then `$<len>` headers exactly as clients write
+        # them) are cut out of one C-level split on CRLF; the slow loop below takes
+        # over at the first request the fast path cannot vouch for (inline commands,
+        # unusual headers, a CRLF inside a value, an unfinished request), so it alone
+        # decides errors. One attempt per call keeps the work linear.
+        fast = self.is_authenticated and end - pos <= self.fast_path_max_buffer
         try:
             while pos < end:
+                if fast and not self._remaining and buf[pos] == 42:
+                    fast = False
+                    tokens = buf[pos:end].split(b"\r\n") if pos else buf.split(b"\r\n")
+                    last = len(tokens) - 1  # tokens[last] has no CRLF after it yet
+                    header = _BULK_HEADERS.get
+                    done = 0
+                    try:
+                        while done < last:
+                            count = _CANONICAL_COUNTS.get(tokens[done])
+                            if count is None:
+                                break
+                            stop = done + 1 + 2 * count
+                            if stop > last:
+                                break
+                            # Each `$<len>` header must be exactly the one its value needs.
+                            if count == 2:  # unrolled for the commonest shapes
+                                if (tokens[done + 1] != header(len(tokens[done + 2]))
+                                        or tokens[done + 3] != header(len(tokens[done + 4]))):
+                                    break
+                            elif count == 3:
+                                if (tokens[done + 1] != header(len(tokens[done + 2]))
+                                        or tokens[done + 3] != header(len(tokens[done + 4]))
+                                        or tokens[done + 5] != header(len(tokens[done + 6]))):
+                                    break
+                            elif tokens[done + 1 : stop : 2] != list(
+                                map(header, map(len, tokens[done + 2 : stop : 2]))
+                            ):
+                                break
+                            argv = tokens[done + 2 : stop : 2]
+                            done = stop
+                            yield argv
+                            if not self.is_authenticated:
+                                break
+                    finally:
+                        if done:  # counted from the end: usually only tokens[last] is left
+                            pos = end - sum(map(len, tokens[done:])) - 2 * (last - done)
+                    continue
                 if not self._remaining:
                     if buf[pos] != 42:  # not '*': an inline command
                         newline = find(b"\n", pos, pos + _LINE_SEARCH)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("emberkv.connection")
 
 _OK_BYTES = b"+OK\r\n"
+_BULK_REPLY_HEADERS = {n: b"$%d\r\n" % n for n in range(4096)}
 
 PROTECTED_MODE_DENIED = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -61,6 +62,8 @@ class ClientConnection(asyncio.Protocol):
         self.ctx: CommandContext | None = None
         self.parser: RequestParser | None = None
         self.is_closing = False
+        self._in_batch = False
+        self._held_pushes: list[bytes] = []
 
     # ------------------------------------------------------------------ asyncio callbacks
 
@@ -111,7 +114,10 @@ class ClientConnection(asyncio.Protocol):
         self.server.stats.net_input_bytes += len(data)
         out: list[bytes] = []
         execute = self.executor.execute
+        bulk_header = _BULK_REPLY_HEADERS.get
         ctx = self.ctx
+        held = self._held_pushes
+        self._in_batch = True
         try:
             parser.feed(data)
             for argv in parser.requests():
@@ -121,13 +127,19 @@ class ClientConnection(asyncio.Protocol):
                         continue
                 kind = type(reply)
                 if kind is bytes:
-                    out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                    # Three pieces for the one join below: cheaper than %-formatting.
+                    out.append(bulk_header(len(reply)) or b"$%d\r\n" % len(reply))
+                    out.append(reply)
+                    out.append(b"\r\n")
                 elif reply is OK:
                     out.append(_OK_BYTES)
                 elif kind is int:
                     out.append(b":%d\r\n" % reply)
                 else:
                     out.append(encode(reply, client.protocol))
+                if held:  # pushes made while this command ran go after its reply
+                    out.extend(held)
+                    held.clear()
                 if client.close_after_reply:
                     self.is_closing = True
                     break
@@ -142,6 +154,11 @@ class ClientConnection(asyncio.Protocol):
                 log.warning("Closing client that reached max query buffer length: id=%d addr=%s",
                             client.id, client.address)
             self.is_closing = True
+        finally:
+            self._in_batch = False
+        if held:
+            out.extend(held)
+            held.clear()
         client.last_interaction_ms = self.server.keyspace.clock.ms
         self._write(out)
         if self.is_closing:
@@ -200,6 +217,11 @@ class ClientConnection(asyncio.Protocol):
         if self.is_closing or self.client is None or self.transport is None:
             return
         payload = encode(message, self.client.protocol)
+        if self._in_batch:
+            # This client's own command caused it (MONITOR): Redis sends it after
+            # that command's reply, which is not written yet.
+            self._held_pushes.append(payload)
+            return
         self.server.stats.net_output_bytes += len(payload)
         self.transport.write(payload)
 

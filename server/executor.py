@@ -20,7 +20,7 @@ from protocol.replies import ErrorReply, SimpleString
 from server import errors
 from server.context import CommandContext
 from server.errors import CommandError
-from server.registry import CommandSpec
+from server.registry import CommandFlag, CommandSpec
 from server.state import ServerState
 
 log = logging.getLogger("emberkv.executor")
@@ -37,6 +37,9 @@ class Executor:
         self.writes = server.keyspace.writes
         self.stats = server.stats
         self._fast_lookup = server.registry._fast
+        # Both are mutated in place, never replaced, so holding them is safe.
+        self._monitors = server.monitors
+        self._config_values = server.config.values
 
     def resolve(self, argv: list[bytes]) -> CommandSpec | ErrorReply:
         """The spec argv names, or the error Redis answers for a bad name or arity."""
@@ -58,19 +61,21 @@ class Executor:
 
     def execute(self, ctx: CommandContext, argv: list[bytes]) -> Any:
         spec = self._fast_lookup.get(argv[0])
-        if spec is None or spec.subcommands or not spec.accepts_arity(len(argv)):
+        if spec is None or spec.subcommands or (
+            len(argv) != spec.arity if spec.arity > 0 else len(argv) < -spec.arity
+        ):
             resolved = self.resolve(argv)
             if type(resolved) is ErrorReply:
                 return resolved
             spec = resolved  # type: ignore[assignment]
-        client = ctx.client
-        if not client.is_authenticated and not spec.is_no_auth:
+        if not ctx.client.is_authenticated and not spec.is_no_auth:
             return self._reject(spec, errors.NOAUTH)
         if self.server.is_loading and not spec.is_allowed_while_loading:
             return self._reject(spec, errors.LOADING)
         return self.call(ctx, spec, argv)
 
     def call(self, ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Any:
+        # Runs for every command: attribute lookups are kept to the ones it needs.
         keyspace = self.keyspace
         keyspace.clock.ms = _time_ns() // 1_000_000
         dirty_before = keyspace.dirty
@@ -99,14 +104,14 @@ class Executor:
             else:
                 for command in propagated:
                     self.writes.emit(ctx.db.index, command)
-        ctx.propagated = None
-        if self.server.monitors and not spec.is_skip_monitor:
-            self._feed_monitors(ctx, argv)
-        server = self.server
-        threshold = server.config.values["slowlog-log-slower-than"]
-        if 0 <= threshold <= duration_us and not spec.is_skip_slowlog:
-            server.slowlog.record(argv, duration_us, ctx.client,
-                                  server.config.values["slowlog-max-len"])
+        if ctx.propagated is not None:
+            ctx.propagated = None
+        if self._monitors and not spec.is_skip_monitor:
+            self._feed_monitors(ctx, spec, argv)
+        if duration_us >= self._config_values["slowlog-log-slower-than"] >= 0 \
+                and not spec.is_skip_slowlog:
+            self.server.slowlog.record(argv, duration_us, ctx.client,
+                                       self._config_values["slowlog-max-len"])
         return reply
 
     def replay(self, ctx: CommandContext, argv: list[bytes]) -> Any:
@@ -130,7 +135,10 @@ class Executor:
         self.stats.total_error_replies += 1
         self.stats.errors_by_code[message.split(" ", 1)[0]] += 1
 
-    def _feed_monitors(self, ctx: CommandContext, argv: list[bytes]) -> None:
+    def _feed_monitors(self, ctx: CommandContext, spec: CommandSpec,
+                       argv: list[bytes]) -> None:
+        if spec.flags & CommandFlag.ADMIN:
+            return  # as Redis: admin commands (CONFIG, DEBUG, ...) may carry secrets
         now_us = _time_ns() // 1000
         client = ctx.client
         origin = "lua" if client.address == "lua" else client.address
@@ -140,7 +148,7 @@ class Executor:
         )
         message = SimpleString(line)
         for monitor in list(self.server.monitors):
-            if monitor.push is not None and monitor is not client:
+            if monitor.push is not None:
                 monitor.push(message)
 
 

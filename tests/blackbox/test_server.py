@@ -252,16 +252,12 @@ def test_second_monitor_gets_no_reply(ember, real_redis) -> None:
 
 
 @pytest.mark.needs_redis_server
-@pytest.mark.xfail(strict=True, reason="executor.py feeds ADMIN commands (CONFIG ...) to "
-                   "MONITOR clients; Redis 7 skips them")
 def test_monitor_hides_admin_commands(ember, real_redis) -> None:
     commands = (("CONFIG", "GET", "hz"), ("PING",))
     assert _monitor_lines(ember, *commands) == _monitor_lines(real_redis, *commands)
 
 
 @pytest.mark.needs_redis_server
-@pytest.mark.xfail(strict=True, reason="executor.py does not feed a MONITOR client its "
-                   "own commands; Redis 7 does")
 def test_monitor_sees_its_own_commands(ember, real_redis) -> None:
     own = (("PING",),)
     assert _monitor_lines(ember, monitor_commands=own) == _monitor_lines(
