@@ -2,7 +2,8 @@
 
 - `ember`: one EmberKV server for the whole session (tests FLUSHALL through `r`);
   a test that needs its own configuration starts a `ServerProcess` itself.
-- `r` / `r3`: redis-py clients (RESP2 / RESP3) on a flushed `ember`.
+- `r` / `r3`: redis-py clients (RESP2 / RESP3) on a flushed `ember`. The protocol is
+  always explicit: redis-py 8 speaks RESP3 unless told otherwise.
 - `real_redis`: Debian's redis-server for differential tests (marker needs_redis_server).
 - `both`: parametrized over ["emberkv", "redis"], as fakeredis does, so one test body
   checks both servers.
@@ -58,7 +59,7 @@ def _no_tracebacks(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def r(ember: ServerProcess) -> Iterator[redis.Redis]:
-    client = ember.client()
+    client = ember.client(protocol=2)
     client.flushall()
     yield client
     client.close()
@@ -80,7 +81,7 @@ def both(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
         server: ServerProcess = request.getfixturevalue("real_redis")
     else:
         server = request.getfixturevalue("ember")
-    client = server.client()
+    client = server.client(protocol=2)
     client.flushall()
     yield client
     client.close()

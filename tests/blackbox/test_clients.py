@@ -173,3 +173,11 @@ def test_20_independent_asyncio_clients_at_once(ember: ServerProcess) -> None:
     results = asyncio.run(scenario())
     assert [value for value, _ in results] == [str(n).encode() for n in range(20)]
     assert len({client_id for _, client_id in results}) == 20
+
+
+def test_r_fixture_speaks_resp2_and_r3_resp3(r: redis.Redis, r3: redis.Redis) -> None:
+    # redis-py 8 defaults to RESP3, so the fixtures must say which protocol they use.
+    assert r.client_info()["resp"] == "2"
+    assert r3.client_info()["resp"] == "3"
+    r.set("k", "v")
+    assert r3.get("k") == b"v"
