@@ -162,7 +162,11 @@ class ClientConnection(asyncio.Protocol):
         client.last_interaction_ms = self.server.keyspace.clock.ms
         self._write(out)
         if self.is_closing:
-            self.transport.close()  # type: ignore[union-attr]
+            gate = self.server.reply_gate
+            if gate is None:
+                self.transport.close()  # type: ignore[union-attr]
+            else:
+                gate.close(self.transport)  # after the replies it may still hold
 
     def eof_received(self) -> bool | None:
         return None
@@ -210,7 +214,12 @@ class ClientConnection(asyncio.Protocol):
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
         self.server.stats.net_output_bytes += len(payload)
-        self.transport.write(payload)
+        gate = self.server.reply_gate
+        if gate is None:
+            self.transport.write(payload)
+        else:
+            # The AOF is on: replies leave after the log is safe (server/output.py).
+            gate.send(self.transport, payload)
 
     def push(self, message: Any) -> None:
         """Send an out-of-band message (MONITOR lines, later pub/sub)."""

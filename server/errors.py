@@ -38,6 +38,8 @@ AUTH_NOT_CONFIGURED = (
     "Are you sure your configuration is correct?"
 )
 LOADING = "LOADING Redis is loading the dataset in memory"
+# Refused writes (and PING) while the AOF cannot be written; %s is strerror(errno).
+MISCONF_AOF = "MISCONF Errors writing to the AOF file: %s"
 NOPROTO = "NOPROTO unsupported protocol version"
 SLEEP_NOT_ALLOWED = "ERR invalid timeout"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"

@@ -72,6 +72,12 @@ class Executor:
             return self._reject(spec, errors.NOAUTH)
         if self.server.is_loading and not spec.is_allowed_while_loading:
             return self._reject(spec, errors.LOADING)
+        if self.server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
+            # Persistence is failing (AOF write error): Redis refuses writes, and PING
+            # too, so a health check notices; reads keep working.
+            refusal = self.server.write_refusal()
+            if refusal is not None:
+                return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
 
     def call(self, ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Any:

@@ -66,7 +66,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             at = self.expires.get(key)
-            if at is not None and at <= self.keyspace.clock.ms:
+            if at is not None and at <= self.keyspace.clock.ms and not self.keyspace.is_loading:
                 self._expire(key)
                 return None
         return value
@@ -241,6 +241,9 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.expired_keys = 0
+        # While the AOF replays, keys are never expired: the commands logged after a
+        # deadline passed ran on the key, and its expiry comes later as a DEL.
+        self.is_loading = False
         # Live SCAN/HSCAN/... iterations: cursors over dicts need server-side snapshots.
         self.scans: ScanSessions = ScanSessions()
         self.dbs = [Database(i, self) for i in range(databases)]

@@ -164,6 +164,11 @@ class ServerState:
         # (field, value) pairs that replace same-named fields or are appended; a provider
         # for a section INFO does not know adds that section.
         self.info_providers: dict[str, list[InfoProvider]] = {}
+        # Installed by the application while the AOF is on (issue 3): the loop's
+        # "before replies" phase (server/output.py) that connections send through, and
+        # the reason write commands are refused (-MISCONF), or None when they are not.
+        self.reply_gate: Any = None
+        self.write_refusal: Callable[[], str | None] | None = None
 
     def add_info_provider(self, section: str, provider: "InfoProvider") -> None:
         self.info_providers.setdefault(section.lower(), []).append(provider)

@@ -1,0 +1,86 @@
+"""OutputScheduler: the loop's "before replies" phase (Redis's beforeSleep), present
+only while the AOF is on.
+
+Rule: a reply leaves only once everything logged before it was produced is as safe
+as the fsync policy promises: written to the OS (everysec, no) or fsynced (always).
+A reply is any bytes a connection sends after running commands, reads included: a
+read may have seen a write that is not yet safe.
+
+How: a connection hands its reply bytes to `send`. When nothing is pending they go
+straight to the transport. Otherwise they are held in arrival order with the log's
+`appended` offset, and one callback per loop pass (`tick`, scheduled with call_soon,
+so it runs after every client read in this pass was processed) flushes the log once
+for all of them (group commit) and releases every held reply whose offset is safe.
+With `always` the fsync runs on a thread; `release` is called again when it finishes,
+so commands keep executing while the disk syncs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Protocol
+
+
+class DurableLog(Protocol):
+    """What the scheduler needs from the AOF writer."""
+
+    appended: int
+
+    def flush(self, force: bool = False) -> int:
+        """Write what is buffered; return the offset up to which replies may go."""
+
+
+_Held = tuple[int, asyncio.Transport, bytes, bool]
+
+
+class OutputScheduler:
+    def __init__(self, loop: asyncio.AbstractEventLoop, log: DurableLog) -> None:
+        self.loop = loop
+        self.log = log
+        self.safe = log.appended
+        self.held: collections.deque[_Held] = collections.deque()
+        self._tick_scheduled = False
+
+    def send(self, transport: asyncio.Transport, payload: bytes) -> None:
+        needed = self.log.appended
+        if not self.held and needed <= self.safe:
+            transport.write(payload)
+            return
+        self.held.append((needed, transport, payload, False))
+        self._schedule()
+
+    def close(self, transport: asyncio.Transport) -> None:
+        """Close once the replies held for this transport are out."""
+        if not self.held:
+            transport.close()
+            return
+        self.held.append((self.held[-1][0], transport, b"", True))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._tick_scheduled:
+            self._tick_scheduled = True
+            self.loop.call_soon(self.tick)
+
+    def tick(self) -> None:
+        """Flush the log once, then release what is safe (also run by the cron)."""
+        self._tick_scheduled = False
+        self.release(self.log.flush())
+
+    def release(self, safe: int) -> None:
+        if safe > self.safe:
+            self.safe = safe
+        held = self.held
+        while held and held[0][0] <= self.safe:
+            _, transport, payload, close = held.popleft()
+            if transport.is_closing():
+                continue
+            if close:
+                transport.close()
+            else:
+                transport.write(payload)
+
+    def release_all(self) -> None:
+        """The log is going away (AOF switched off): nothing more to wait for."""
+        self.release(max(self.safe, self.log.appended))
