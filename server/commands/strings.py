@@ -136,7 +136,9 @@ def set_generic(
         if (flags & SET_NX and found) or (flags & SET_XX and not found):
             return old if flags & SET_GET else abort_reply
     db.set(key, value, expire_at_ms, keep_ttl=bool(flags & SET_KEEPTTL))
-    if expire_at_ms is not None and not flags & SET_PXAT:
+    if expire_at_ms is not None:
+        # Every expiry form, PXAT included, is logged rebuilt without NX/XX/GET, as
+        # Redis 7.0 writes it.
         ctx.propagate_as(b"SET", key, value, b"PXAT", b"%d" % expire_at_ms)
     return old if flags & SET_GET else ok_reply
 
@@ -286,6 +288,9 @@ def set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     expire_at_ms = None
     if expire_arg is not None:
         expire_at_ms = expire_at_ms_from(ctx, flags, expire_arg, "set")
+    elif flags & SET_GET:
+        # Logged without its GET tokens (the old value is no one's business on replay).
+        ctx.propagate_as(*argv[:3], *(arg for arg in argv[3:] if arg.lower() != b"get"))
     return set_generic(ctx, argv[1], argv[2], flags, expire_at_ms)
 
 
@@ -366,8 +371,7 @@ def getex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         else:
             db.set_expire(key, expire_at_ms)
             ctx.server.keyspace.dirty += 1
-            if not flags & SET_PXAT:
-                ctx.propagate_as(b"PEXPIREAT", key, b"%d" % expire_at_ms)
+            ctx.propagate_as(b"PEXPIREAT", key, b"%d" % expire_at_ms)
     elif flags & SET_PERSIST and db.persist(key):
         ctx.propagate_as(b"PERSIST", key)
     return reply
