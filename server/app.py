@@ -18,12 +18,18 @@ import sys
 import time
 from typing import Any
 
-from server import info
+from persistence.aof.loader import AofLoadError, UnknownCommand
+from persistence.aof.manifest import ManifestError
+from persistence.aof.service import AofService
+from persistence.files import file_ops_from_environment
+from server import errors, info
 from server.clock import now_ms
 from server.commands import ALL_GROUPS
 from server.config import Config, ConfigError, check_open_files_limit
 from server.connection import ClientConnection
+from server.context import ClientState, CommandContext
 from server.executor import Executor
+from server.output import OutputScheduler
 from server.registry import Registry
 from server.state import EMBERKV_VERSION, REDIS_VERSION, ServerState, ShutdownRequest
 
@@ -113,6 +119,14 @@ class App:
         config.on_change("port", self._apply_listen_change)
         config.on_change("bind", self._apply_listen_change)
         self._listening: tuple[int, tuple[str, ...]] = (config["port"], tuple(config["bind"]))
+        # The AOF (issue 3): on while `aof` is not None.
+        self.aof: AofService | None = None
+        self.output: OutputScheduler | None = None
+        self._log_record: Any = None  # the write-stream subscriber feeding the AOF
+        config.on_change("appendonly", self._apply_appendonly)
+        config.on_change("appendfsync", self._apply_appendfsync)
+        self.server.add_info_provider("persistence", self._aof_info)
+        self.server.shutdown_steps.append(self._aof_shutdown_step)
 
     # ------------------------------------------------------------------ startup
 
@@ -125,6 +139,8 @@ class App:
             os.chdir(directory)
         except OSError as error:
             raise SystemExit(f"Can't chdir to '{directory}': {error.strerror}") from None
+        if self.config["appendonly"]:
+            self._load_aof()
         await self._listen()
         for signum, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
             self.loop.add_signal_handler(signum, self._on_signal, name)
@@ -206,6 +222,9 @@ class App:
         info.sample_memory(server)
         self._run_active_expiry()
         self._close_idle_clients()
+        if self.output is not None:
+            # Retries a postponed or failed AOF write, and starts everysec's fsync.
+            self.output.tick()
         self._schedule_cron()
 
     def _run_active_expiry(self) -> None:
@@ -230,6 +249,123 @@ class App:
             if client.last_interaction_ms < limit and not client.is_monitor and client.close:
                 log.info("Closing idle client")
                 client.close()
+
+    # ------------------------------------------------------------------ AOF
+
+    def _new_aof_service(self) -> AofService:
+        loop = self.loop
+
+        def on_durable(_offset: int) -> None:
+            # Called on the fsync thread: hand over to the loop.
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._release_durable)
+
+        return AofService(self.config["appenddirname"], self.config["appendfilename"],
+                          self.config["appendfsync"], file_ops_from_environment(), on_durable,
+                          disable_auto_gc=self.config["aof-disable-auto-gc"])
+
+    def _load_aof(self) -> None:
+        """Startup with appendonly yes: replay the AOF (or create one), then log."""
+        service = self._new_aof_service()
+        client = ClientState("aof")
+        ctx = CommandContext(self.server, client)
+        registry, executor = self.registry, self.executor
+
+        def replay(argv: list[bytes]) -> None:
+            if registry.lookup(argv[0]) is None:
+                raise UnknownCommand(argv[0])
+            executor.replay(ctx, argv)
+
+        keyspace = self.server.keyspace
+        self.server.is_loading = keyspace.is_loading = True
+        try:
+            result = service.start(replay, self.config["aof-load-truncated"])
+        except ManifestError as error:
+            log.warning("%s", error.report(REDIS_VERSION))
+            raise SystemExit(1) from None
+        except AofLoadError as error:
+            log.warning("%s", error)
+            raise SystemExit(1) from None
+        except OSError as error:
+            log.warning("Can't open the append-only file %s: %s",
+                        self.config["appendfilename"], error.strerror)
+            raise SystemExit(1) from None
+        finally:
+            self.server.is_loading = keyspace.is_loading = False
+        if result.commands:
+            log.log(NOTICE, "Done loading AOF: %d commands replayed", result.commands)
+        self._attach_aof(service)
+
+    def _attach_aof(self, service: AofService) -> None:
+        writer = service.writer
+        assert writer is not None and self.loop is not None
+        self.aof = service
+        append = writer.append
+        self._log_record = lambda record: append(record[0], record[1])
+        self.server.keyspace.writes.subscribe(self._log_record)
+        self.output = OutputScheduler(self.loop, writer)
+        self.server.reply_gate = self.output
+        self.server.write_refusal = self._aof_refusal
+
+    def _detach_aof(self) -> None:
+        if self.aof is None:
+            return
+        self.server.keyspace.writes.unsubscribe(self._log_record)
+        self.server.reply_gate = None
+        self.server.write_refusal = None
+        service, self.aof = self.aof, None
+        output, self.output = self.output, None
+        service.disable()  # flush + fsync + close
+        if output is not None:
+            output.release_all()
+
+    def _release_durable(self) -> None:
+        output = self.output
+        if output is not None and self.aof is not None and self.aof.writer is not None:
+            output.release(self.aof.writer.durable)
+
+    def _aof_refusal(self) -> str | None:
+        writer = self.aof.writer if self.aof is not None else None
+        error = writer.error if writer is not None else None
+        if error is None:
+            return None
+        return errors.MISCONF_AOF % (error.strerror or str(error))
+
+    def _apply_appendonly(self, enabled: bool) -> None:
+        """CONFIG SET appendonly: yes writes a base from the dataset and starts
+        logging (synchronously, until BGREWRITEAOF brings the background rewrite);
+        no flushes, fsyncs and stops."""
+        if not enabled:
+            self._detach_aof()
+            return
+        if self.aof is not None or self.loop is None:
+            return
+        service = self._new_aof_service()
+        try:
+            service.enable(self.server.keyspace.snapshot_entries())
+        except OSError as error:
+            raise ConfigError(f"Can't enable the append only file: {error.strerror}") from None
+        log.log(NOTICE, "AOF enabled: base written from the current dataset")
+        self._attach_aof(service)
+
+    def _apply_appendfsync(self, policy: str) -> None:
+        if self.aof is not None:
+            self.aof.set_policy(policy)
+            if self.output is not None:
+                self.output.tick()
+
+    def _aof_info(self) -> list[tuple[str, Any]]:
+        return self.aof.info_fields() if self.aof is not None else []
+
+    def _aof_shutdown_step(self, _request: ShutdownRequest) -> str | None:
+        if self.aof is None:
+            return None
+        log.log(NOTICE, "Calling fsync() on the AOF file.")
+        output = self.output
+        problem = self.aof.shutdown()
+        if output is not None:
+            output.release_all()
+        return problem
 
     # ------------------------------------------------------------------ shutdown
 

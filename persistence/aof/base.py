@@ -1,0 +1,55 @@
+"""A RESP base file from a dataset snapshot (Redis's rewriteAppendOnlyFileRio without
+the RDB preamble): per database `SELECT <db>`, then per key the commands that rebuild
+it, then `PEXPIREAT key <ms>` if it has a TTL. Aggregates are written in commands of at
+most 64 elements, as Redis does, so no single record grows without bound.
+
+Only the snapshot entries are read (db index, key, value, expire_at_ms), never the
+keyspace itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from persistence.aof.records import encode_command
+
+ITEMS_PER_COMMAND = 64
+
+
+class SnapshotEntry(Protocol):
+    db_index: int
+    key: bytes
+    value: Any
+    expire_at_ms: int | None
+
+
+def _string_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
+    yield [b"SET", key, bytes(value)]
+
+
+# TODO(issue 4): lists (RPUSH), hashes (HMSET), sets (SADD), sorted sets (ZADD).
+_REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[list[bytes]]]] = {
+    bytes: _string_commands,
+    bytearray: _string_commands,
+}
+
+
+def base_records(entries: Iterable[SnapshotEntry]) -> Iterator[bytes]:
+    """The RESP records of a base holding `entries`, in order."""
+    current_db = -1
+    for entry in entries:
+        if entry.db_index != current_db:
+            current_db = entry.db_index
+            yield encode_command([b"SELECT", b"%d" % current_db])
+        rebuild = _REBUILDERS.get(type(entry.value))
+        if rebuild is None:
+            raise TypeError(f"no AOF rewrite for values of type {type(entry.value).__name__}")
+        for argv in rebuild(entry.key, entry.value):
+            yield encode_command(argv)
+        if entry.expire_at_ms is not None:
+            yield encode_command([b"PEXPIREAT", entry.key, b"%d" % entry.expire_at_ms])
+
+
+def batched(items: list[bytes], size: int = ITEMS_PER_COMMAND) -> Iterator[list[bytes]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,169 @@
+"""Startup replay: the base and then every incr file the manifest lists, in order,
+through a replay callable the composition root provides (the executor with a fake
+client). History files are never loaded.
+
+Rules (Redis 7.0's loadSingleAppendOnlyFile):
+- MULTI ... EXEC blocks are queued and replayed at EXEC; a MULTI still open at the end
+  of the last file counts as a torn tail, cut back to the offset before MULTI.
+- End of file inside a record (a torn tail) in the last file: with aof-load-truncated
+  yes the file is truncated to the end of the last complete record and loading goes on;
+  with no, loading stops with an error naming the file and the offset. In any other
+  file it is always an error.
+- Anything else that is not a record, or a command the server does not know, stops
+  loading with an error: never a silent partial load.
+- A base beginning with "REDIS" is an RDB preamble, refused until issue 5 brings an
+  RDB reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from persistence.aof.manifest import AofFile, FileType, Manifest
+from persistence.aof.records import RecordFormatError, RecordReader, TruncatedRecord
+
+log = logging.getLogger("emberkv.aof")
+
+FIX_HINT = "redis-check-aof --fix <filename.manifest>"
+
+
+class AofLoadError(Exception):
+    """Loading cannot go on; the message is what the log says before exiting."""
+
+
+class UnknownCommand(Exception):
+    """Raised by the replay callable for a command name the server does not have."""
+
+
+Replay = Callable[[list[bytes]], None]
+
+
+@dataclass
+class LoadResult:
+    commands: int = 0
+    base_size: int = 0
+    total_size: int = 0
+
+
+def load_aof(directory: str, manifest: Manifest, replay: Replay, *,
+             load_truncated: bool) -> LoadResult:
+    result = LoadResult()
+    files = manifest.files_to_load()
+    started = time.monotonic()
+    for index, entry in enumerate(files):
+        path = os.path.join(directory, entry.name)
+        is_last = index == len(files) - 1
+        file_started = time.monotonic()
+        size = _load_file(path, entry, replay, result, is_last=is_last,
+                          load_truncated=load_truncated)
+        if entry.type is FileType.BASE:
+            result.base_size = size
+        result.total_size += size
+        kind = "base" if entry.type is FileType.BASE else "incr"
+        log.log(25, "DB loaded from %s file %s: %.3f seconds", kind, entry.name,
+                time.monotonic() - file_started)
+    if files:
+        log.log(25, "DB loaded from append only file: %.3f seconds",
+                time.monotonic() - started)
+    return result
+
+
+def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
+               is_last: bool, load_truncated: bool) -> int:
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        raise AofLoadError(f"Fatal error: can't open the append only file {entry.name} "
+                           f"for reading: {error.strerror}") from None
+    with stream:
+        if stream.read(5) == b"REDIS":
+            # TODO(issue 5): load the RDB part, then continue with the RESP tail.
+            raise AofLoadError(
+                f"The AOF file {entry.name} starts with an RDB preamble "
+                "(aof-use-rdb-preamble), which this EmberKV cannot read yet: RDB loading "
+                "arrives with issue 5. Rewrite the AOF with aof-use-rdb-preamble no.")
+        stream.seek(0)
+        reader = RecordReader(stream)
+        queued: list[list[bytes]] | None = None
+        multi_start = 0
+        end = 0
+        try:
+            for argv, end in reader:
+                name = argv[0].lower()
+                if name == b"multi":
+                    if queued is None:
+                        multi_start = end - _record_size(argv)
+                        queued = []
+                    continue
+                if name == b"exec":
+                    for command in queued or ():
+                        _replay(replay, command, entry)
+                    result.commands += len(queued or ())
+                    queued = None
+                    continue
+                if queued is not None:
+                    queued.append(argv)
+                    continue
+                _replay(replay, argv, entry)
+                result.commands += 1
+        except TruncatedRecord as torn:
+            valid_up_to = multi_start if queued is not None else torn.valid_up_to
+            return _torn_tail(path, entry, valid_up_to, is_last=is_last,
+                              load_truncated=load_truncated)
+        except RecordFormatError as error:
+            raise AofLoadError(
+                f"Bad file format reading the append only file {entry.name} "
+                f"(offset {error.offset}: {error.detail}): make a backup of your AOF file, "
+                f"then use {FIX_HINT}") from None
+        if queued is not None:
+            log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", entry.name)
+            return _torn_tail(path, entry, multi_start, is_last=is_last,
+                              load_truncated=load_truncated)
+        return end
+
+
+def _replay(replay: Replay, argv: list[bytes], entry: AofFile) -> None:
+    try:
+        replay(argv)
+    except UnknownCommand:
+        shown = argv[0].decode("utf-8", "backslashreplace")
+        raise AofLoadError(f"Unknown command '{shown}' reading the append only file "
+                           f"{entry.name}") from None
+
+
+def _record_size(argv: list[bytes]) -> int:
+    size = len(b"*%d\r\n" % len(argv))
+    for arg in argv:
+        size += len(b"$%d\r\n" % len(arg)) + len(arg) + 2
+    return size
+
+
+def _torn_tail(path: str, entry: AofFile, valid_up_to: int, *, is_last: bool,
+               load_truncated: bool) -> int:
+    if not is_last:
+        raise AofLoadError(
+            f"Unexpected end of file reading the append only file {entry.name} at offset "
+            f"{valid_up_to}, and the truncated file is not the last file: the AOF cannot be "
+            "loaded")
+    if not load_truncated:
+        raise AofLoadError(
+            f"Unexpected end of file reading the append only file {entry.name} (the last "
+            f"complete command ends at offset {valid_up_to}). You can: 1) Make a backup of "
+            f"your AOF file, then use {FIX_HINT}. 2) Alternatively you can set the "
+            "'aof-load-truncated' configuration option to yes and restart the server.")
+    log.warning("!!! Warning: short read while loading the AOF file %s!!!", entry.name)
+    log.warning("!!! Truncating the AOF %s at offset %d !!!", entry.name, valid_up_to)
+    try:
+        with open(path, "r+b") as stream:
+            stream.truncate(valid_up_to)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as error:
+        raise AofLoadError(f"Error truncating the AOF file {entry.name}: "
+                           f"{error.strerror}") from None
+    log.warning("AOF %s loaded anyway because aof-load-truncated is enabled", entry.name)
+    return valid_up_to

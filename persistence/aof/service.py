@@ -1,0 +1,194 @@
+"""AofService: the AOF's lifecycle as the composition root drives it.
+
+    start (appendonly yes) -> load base + incrs -> open the last incr -> append/flush*
+        -> [CONFIG SET appendonly no -> close] -> shutdown: flush + fsync
+    CONFIG SET appendonly yes -> new base from a snapshot -> new incr -> append/flush*
+
+Directory layout and manifest as Redis 7 (see manifest.py). On a first start with no
+AOF, the directory, an empty base, incr 1 and the manifest are created, as Redis does.
+Enabling at run time writes the new base synchronously on the loop (the background
+rewrite comes with BGREWRITEAOF); the old base and incr files become history and are
+removed unless aof-disable-auto-gc is yes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Iterable
+
+from persistence.aof.base import SnapshotEntry, base_records
+from persistence.aof.loader import LoadResult, Replay, load_aof
+from persistence.aof.manifest import (
+    AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
+)
+from persistence.aof.writer import AofWriter, FsyncPolicy
+from persistence.files import FileOps, atomic_replace, fsync_directory, write_all
+
+log = logging.getLogger("emberkv.aof")
+
+
+class AofService:
+    def __init__(self, dirname: str, filename: str, policy: str, ops: FileOps,
+                 on_durable: Callable[[int], None], disable_auto_gc: bool = False) -> None:
+        self.directory = dirname  # relative to the working directory (`dir`)
+        self.filename = filename
+        self.policy = FsyncPolicy(policy)
+        self.ops = ops
+        self.on_durable = on_durable
+        self.disable_auto_gc = disable_auto_gc
+        self.manifest = Manifest()
+        self.writer: AofWriter | None = None
+        self.base_size = 0
+        self._next_incr_seq = 0  # fixed by _write_base before the old incrs retire
+
+    @property
+    def manifest_path(self) -> str:
+        return os.path.join(self.directory, manifest_name(self.filename))
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    # ------------------------------------------------------------------ startup
+
+    def start(self, replay: Replay, load_truncated: bool) -> LoadResult:
+        """Load the AOF that exists (raising AofLoadError or ManifestError when it
+        cannot be), or create a fresh one; then open it for appending."""
+        os.makedirs(self.directory, exist_ok=True)
+        manifest = Manifest.load(self.manifest_path)
+        result = LoadResult()
+        if manifest is None or (manifest.base is None and not manifest.incrs):
+            # TODO(issue 3): upgrade a pre-7 single-file appendonly.aof found in `dir`.
+            self.manifest = manifest or Manifest()
+            self._write_base([])
+            self._open_new_incr()
+            return result
+        self.manifest = manifest
+        result = load_aof(self.directory, manifest, replay, load_truncated=load_truncated)
+        # Redis reports the base file's size as the rewrite base after a load.
+        self.base_size = result.base_size
+        if not manifest.incrs:
+            self._open_new_incr(total_size=result.total_size)
+        else:
+            self._open_incr(manifest.incrs[-1].name, result.total_size)
+        return result
+
+    # ------------------------------------------------------------------ run time
+
+    def enable(self, entries: Iterable[SnapshotEntry]) -> None:
+        """CONFIG SET appendonly yes: a base from the current dataset, then logging."""
+        os.makedirs(self.directory, exist_ok=True)
+        existing = Manifest.load(self.manifest_path)
+        self.manifest = existing or Manifest()
+        self._write_base(entries)
+        self._open_new_incr(total_size=self.base_size)
+
+    def disable(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.close()
+
+    def shutdown(self) -> str | None:
+        """Flush and fsync before exit (every policy, as Redis)."""
+        if self.writer is None:
+            return None
+        try:
+            self.writer.close()
+        except OSError as error:
+            log.warning("Error syncing the AOF at shutdown: %s", error.strerror)
+            return error.strerror
+        finally:
+            self.writer = None
+        return None
+
+    def set_policy(self, policy: str) -> None:
+        self.policy = FsyncPolicy(policy)
+        if self.writer is not None:
+            self.writer.policy = self.policy
+
+    # ------------------------------------------------------------------ files
+
+    def _write_base(self, entries: Iterable[SnapshotEntry]) -> None:
+        """A new base with `entries`; the manifest's old base and incrs become history."""
+        manifest = self.manifest
+        seq = manifest.next_base_seq
+        incr_seq = manifest.next_incr_seq
+        name = base_name(self.filename, seq)
+        size = 0
+
+        def write(fd: int) -> None:
+            nonlocal size
+            chunk: list[bytes] = []
+            pending = 0
+            for record in base_records(entries):
+                chunk.append(record)
+                pending += len(record)
+                if pending >= 1 << 20:
+                    write_all(fd, b"".join(chunk))
+                    size += pending
+                    chunk, pending = [], 0
+            write_all(fd, b"".join(chunk))
+            size += pending
+
+        atomic_replace(self._path(name), write)
+        retired = ([manifest.base] if manifest.base else []) + manifest.incrs
+        manifest.history += [AofFile(f.name, f.seq, FileType.HISTORY) for f in retired]
+        manifest.base = AofFile(name, seq, FileType.BASE)
+        manifest.incrs = []
+        self._next_incr_seq = incr_seq
+        self.base_size = size
+
+    def _open_new_incr(self, total_size: int = 0) -> None:
+        seq = self._next_incr_seq or self.manifest.next_incr_seq
+        self._next_incr_seq = 0
+        name = incr_name(self.filename, seq)
+        fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+        fsync_directory(self.directory)
+        self.manifest.incrs.append(AofFile(name, seq, FileType.INCR))
+        self.manifest.persist(self.manifest_path)
+        self._start_writer(fd, 0, total_size)
+        self._collect_history()
+
+    def _open_incr(self, name: str, total_size: int) -> None:
+        fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._start_writer(fd, os.fstat(fd).st_size, total_size)
+
+    def _start_writer(self, fd: int, file_size: int, total_size: int) -> None:
+        self.writer = AofWriter(fd, file_size, self.policy, self.ops, self.on_durable,
+                                total_size=total_size)
+
+    def _collect_history(self) -> None:
+        """Drop history files: first from the manifest, then from the disk, so the
+        manifest never names a file that is gone."""
+        if self.disable_auto_gc or not self.manifest.history:
+            return
+        retired, self.manifest.history = self.manifest.history, []
+        self.manifest.persist(self.manifest_path)
+        for entry in retired:
+            log.log(25, "Removing the history file %s in the background", entry.name)
+            try:
+                os.unlink(self._path(entry.name))
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                log.warning("Failed to remove the history file %s: %s", entry.name,
+                            error.strerror)
+
+    # ------------------------------------------------------------------ INFO
+
+    def info_fields(self) -> list[tuple[str, Any]]:
+        writer = self.writer
+        fields: list[tuple[str, Any]] = [
+            ("aof_enabled", int(writer is not None)),
+            ("aof_last_write_status", "err" if writer and writer.error else "ok"),
+        ]
+        if writer is not None:
+            fields += [
+                ("aof_current_size", writer.total_size),
+                ("aof_base_size", self.base_size),
+                ("aof_pending_rewrite", 0),
+                ("aof_buffer_length", writer.buffered_bytes),
+                ("aof_pending_bio_fsync", int(writer.worker.is_busy)),
+                ("aof_delayed_fsync", writer.delayed_fsync),
+            ]
+        return fields
