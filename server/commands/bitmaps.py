@@ -268,7 +268,8 @@ def bitfield_generic(ctx: CommandContext, argv: list[bytes], is_read_only: bool)
 
 @group.command("SETBIT", 4, WRITE | DENYOOM, keys=KeySpec(1, flags=("RW", "access", "update")),
                summary="Sets or clears the bit at offset in the string value stored at key",
-               since="2.2.0", complexity="O(1)")
+               since="2.2.0", complexity="O(1)",
+               syntax="key:key offset:integer value:integer")
 def setbit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SETBIT key offset value"""
     offset = parse_bit_offset(ctx, argv[2])
@@ -286,7 +287,8 @@ def setbit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("GETBIT", 3, READONLY | FAST, keys=KeySpec(1, flags=("RO", "access")),
                summary="Returns the bit value at offset in the string value stored at key",
-               since="2.2.0", complexity="O(1)")
+               since="2.2.0", complexity="O(1)",
+               syntax="key:key offset:integer")
 def getbit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GETBIT key offset"""
     offset = parse_bit_offset(ctx, argv[2])
@@ -298,7 +300,10 @@ def getbit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 
 @group.command("BITCOUNT", -2, READONLY, keys=KeySpec(1, flags=("RO", "access")),
-               summary="Count set bits in a string", since="2.6.0", complexity="O(N)")
+               summary="Count set bits in a string", since="2.6.0", complexity="O(N)",
+               history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+               syntax=("key:key "
+                       "[start:integer end:integer [BYTE | BIT]=index_unit@7.0.0]=index"))
 def bitcount_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BITCOUNT key [start end [BYTE | BIT]]
 
@@ -325,7 +330,10 @@ def bitcount_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("BITPOS", -3, READONLY, keys=KeySpec(1, flags=("RO", "access")),
                summary="Find first bit set or clear in a string", since="2.8.7",
-               complexity="O(N)")
+               complexity="O(N)",
+               history=(("7.0.0", "Added the `BYTE|BIT` option."),),
+               syntax=("key:key bit:integer [start:integer "
+                       "[end:integer [BYTE | BIT]=index_unit@7.0.0]=end_index]=index"))
 def bitpos_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BITPOS key bit [start [end [BYTE | BIT]]]
 
@@ -366,9 +374,10 @@ _BITOPS = {b"AND", b"OR", b"XOR", b"NOT"}
 
 
 @group.command("BITOP", -4, WRITE | DENYOOM,
-               keys=KeySpec(2, -1, flags=("RW", "access", "update")),
+               keys=(KeySpec(2, flags=("OW", "update")), KeySpec(3, -1, flags=("RO", "access"))),
                summary="Perform bitwise operations between strings", since="2.6.0",
-               complexity="O(N)")
+               complexity="O(N)",
+               syntax="operation destkey:key key:key [key ...]")
 def bitop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BITOP <AND | OR | XOR | NOT> destkey key [key ...]
 
@@ -401,10 +410,37 @@ def bitop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return length
 
 
-@group.command("BITFIELD", -2, WRITE | DENYOOM,
-               keys=KeySpec(1, flags=("RW", "access", "update", "variable_flags")),
+# Each operation is a GET, or a SET or INCRBY with an optional OVERFLOW before it; the
+# repeat is written out as Redis's docs write it, which is how the parser knows.
+_BITFIELD_OPERATIONS = (
+    "GET encoding offset:integer | "
+    "<[OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset:integer value:integer | "
+    "INCRBY encoding offset:integer increment:integer>=write_operation>=write"
+)
+_BITFIELD_SYNTAX = f"key:key [{_BITFIELD_OPERATIONS} [{_BITFIELD_OPERATIONS} ...]]=operation"
+
+
+def bitfield_key_flags(argv: list[bytes]) -> tuple[str, ...]:
+    """Only reads when every operation is a GET (OVERFLOW alone changes nothing); anything
+    else, a syntax error included, counts as a write, as Redis's bitfieldGetKeys says."""
+    index = 2
+    while index < len(argv):
+        word, remaining = argv[index].lower(), len(argv) - index - 1
+        if word == b"get" and remaining >= 2:
+            index += 3
+        elif word == b"overflow" and remaining >= 1:
+            index += 2
+        else:
+            return ("RW", "access", "update")
+    return ("RO", "access")
+
+
+@group.command("BITFIELD", -2, WRITE | DENYOOM, key_flags=bitfield_key_flags,
+               keys=KeySpec(1, flags=("RW", "access", "update", "variable_flags"),
+                            notes="This command allows both access and modification of the key"),
                summary="Perform arbitrary bitfield integer operations on strings",
-               since="3.2.0", complexity="O(1) for each subcommand specified")
+               since="3.2.0", complexity="O(1) for each subcommand specified",
+               syntax=_BITFIELD_SYNTAX)
 def bitfield_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BITFIELD key [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> ...]]"""
     return bitfield_generic(ctx, argv, is_read_only=False)
@@ -413,7 +449,8 @@ def bitfield_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 @group.command("BITFIELD_RO", -2, READONLY | FAST, keys=KeySpec(1, flags=("RO", "access")),
                summary=("Perform arbitrary bitfield integer operations on strings. "
                         "Read-only variant of BITFIELD"),
-               since="6.0.0", complexity="O(1) for each subcommand specified")
+               since="6.0.0", complexity="O(1) for each subcommand specified",
+               syntax="key:key [GET encoding offset:integer [GET encoding offset ...]]")
 def bitfield_ro_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BITFIELD_RO key [GET encoding offset [GET encoding offset ...]]"""
     return bitfield_generic(ctx, argv, is_read_only=True)

@@ -12,7 +12,7 @@ from server.commands.args import parse_int
 from server.context import ClientState, CommandContext
 from server.errors import CommandError
 from server.registry import (
-    ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, SENTINEL, STALE, CommandGroup,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, SENTINEL, STALE, CommandGroup,
 )
 from server.state import REDIS_VERSION
 
@@ -21,7 +21,9 @@ group = CommandGroup("connection", category="connection")
 _CONNECTION_FLAGS = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY
 
 
-@group.command("PING", -1, FAST | SENTINEL, summary="Ping the server")
+@group.command("PING", -1, FAST | SENTINEL, summary="Ping the server", complexity="O(1)",
+               syntax="[message]",
+               tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def ping_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """PING [message]"""
     if len(argv) > 2:
@@ -29,21 +31,24 @@ def ping_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return PONG if len(argv) == 1 else argv[1]
 
 
-@group.command("ECHO", 2, FAST, summary="Echo the given string")
+@group.command("ECHO", 2, LOADING | STALE | FAST, summary="Echo the given string",
+               complexity="O(1)", syntax="message")
 def echo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """ECHO message"""
     return argv[1]
 
 
 @group.command("QUIT", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-               summary="Close the connection")
+               summary="Close the connection", complexity="O(1)")
 def quit_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """QUIT"""
     ctx.client.close_after_reply = True
     return OK
 
 
-@group.command("SELECT", 2, LOADING | STALE | FAST, summary="Change the selected database")
+@group.command("SELECT", 2, LOADING | STALE | FAST,
+               summary="Change the selected database for the current connection",
+               complexity="O(1)", syntax="index:integer")
 def select_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SELECT index"""
     index = parse_int(argv[1])
@@ -62,7 +67,10 @@ def check_password(ctx: CommandContext, username: bytes, password: bytes) -> boo
     return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
 
 
-@group.command("AUTH", -2, _CONNECTION_FLAGS, summary="Authenticate to the server")
+@group.command("AUTH", -2, _CONNECTION_FLAGS, summary="Authenticate to the server",
+               complexity="O(N) where N is the number of passwords defined for the user",
+               history=(("6.0.0", "Added ACL style (username and password)."),),
+               syntax="[username]@6.0.0 password")
 def auth_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """AUTH [username] password"""
     if len(argv) > 3:
@@ -80,7 +88,11 @@ def auth_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.command("HELLO", -1, _CONNECTION_FLAGS, summary="Handshake with Redis")
+@group.command("HELLO", -1, _CONNECTION_FLAGS, summary="Handshake with Redis", since="6.0.0",
+               complexity="O(1)",
+               history=(("6.2.0", "`protover` made optional; when called without arguments "
+                                  "the command reports the current connection's context."),),
+               syntax="[protover:integer [AUTH username password] [SETNAME clientname]]=arguments")
 def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     client = ctx.client
@@ -133,7 +145,8 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     ])
 
 
-@group.command("RESET", 1, _CONNECTION_FLAGS, summary="Reset the connection")
+@group.command("RESET", 1, _CONNECTION_FLAGS, summary="Reset the connection", since="6.2.0",
+               complexity="O(1)")
 def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """RESET"""
     client = ctx.client
@@ -157,7 +170,22 @@ def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 # ------------------------------------------------------------------ CLIENT
 
-client_command = group.container("CLIENT", -2, SENTINEL, summary="A container for client connection commands")
+client_command = group.container(
+    "CLIENT", -2, SENTINEL, summary="A container for client connection commands",
+    since="2.4.0", complexity="Depends on subcommand.")
+
+_CLIENT_FLAGS = NOSCRIPT | LOADING | STALE
+
+# The old single-address form, or any number of filters; the repeat is written out as
+# Redis's docs write it, which is how the parser knows the filters may repeat.
+_CLIENT_KILL_FILTERS = (
+    '[ID client-id:integer]@2.8.12 | '
+    '[TYPE <NORMAL | MASTER@3.2.0 | SLAVE | REPLICA@5.0.0 | PUBSUB>=normal_master_slave_pubsub]'
+    '@2.8.12 | [USER username] | [ADDR "ip:port"] | [LADDR "ip:port"]@6.2.0 | [SKIPME "yes/no"]'
+)
+_CLIENT_KILL_SYNTAX = (
+    f'<"ip:port"!2.8.12 | <{_CLIENT_KILL_FILTERS} [{_CLIENT_KILL_FILTERS} ...]>=new-format>=filter'
+)
 
 
 def validate_client_name(name: bytes) -> None:
@@ -184,19 +212,22 @@ def describe_client(client: ClientState, server: Any) -> bytes:
     ).encode()
 
 
-@group.subcommand(client_command, "ID", 2, NOSCRIPT | LOADING | STALE, summary="Returns the client ID for the current connection")
+@group.subcommand(client_command, "ID", 2, _CLIENT_FLAGS, since="5.0.0", complexity="O(1)",
+                  summary="Returns the client ID for the current connection")
 def client_id_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT ID"""
     return ctx.client.id
 
 
-@group.subcommand(client_command, "GETNAME", 2, NOSCRIPT | LOADING | STALE, summary="Get the current connection name")
+@group.subcommand(client_command, "GETNAME", 2, _CLIENT_FLAGS, since="2.6.9", complexity="O(1)",
+                  summary="Get the current connection name")
 def client_getname_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT GETNAME"""
     return ctx.client.name or None
 
 
-@group.subcommand(client_command, "SETNAME", 3, NOSCRIPT | LOADING | STALE, summary="Set the current connection name")
+@group.subcommand(client_command, "SETNAME", 3, _CLIENT_FLAGS, since="2.6.9", complexity="O(1)",
+                  summary="Set the current connection name", syntax="connection-name")
 def client_setname_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT SETNAME connection-name"""
     validate_client_name(argv[2])
@@ -204,7 +235,9 @@ def client_setname_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(client_command, "SETINFO", 4, NOSCRIPT | LOADING | STALE, summary="Set client or connection specific info")
+@group.subcommand(client_command, "SETINFO", 4, _CLIENT_FLAGS, since="7.2.0", complexity="O(1)",
+                  summary="Set client or connection specific info",
+                  syntax="<LIB-NAME libname | LIB-VER libver>=attr")
 def client_setinfo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
 
@@ -224,13 +257,29 @@ def client_setinfo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(client_command, "INFO", 2, NOSCRIPT | LOADING | STALE, summary="Returns information about the current client connection.")
+@group.subcommand(client_command, "INFO", 2, _CLIENT_FLAGS, since="6.2.0", complexity="O(1)",
+                  summary="Returns information about the current client connection.",
+                  tips=("nondeterministic_output",))
 def client_info_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT INFO"""
     return Verbatim(describe_client(ctx.client, ctx.server) + b"\n")
 
 
-@group.subcommand(client_command, "LIST", -2, NOSCRIPT | LOADING | STALE, summary="Get the list of client connections")
+@group.subcommand(client_command, "LIST", -2, ADMIN | _CLIENT_FLAGS, since="2.4.0",
+                  summary="Get the list of client connections",
+                  complexity="O(N) where N is the number of client connections",
+                  history=(
+                      ("2.8.12", "Added unique client `id` field."),
+                      ("5.0.0", "Added optional `TYPE` filter."),
+                      ("6.0.0", "Added `user` field."),
+                      ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and "
+                                "the optional `ID` filter."),
+                      ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                      ("7.0.3", "Added `ssub` field."),
+                  ),
+                  tips=("nondeterministic_output",),
+                  syntax="[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>]@5.0.0 "
+                         "[ID <client-id:integer [client-id ...]>=id]@6.2.0")
 def client_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]"""
     clients = list(ctx.server.clients.values())
@@ -259,7 +308,18 @@ def client_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return Verbatim(lines)
 
 
-@group.subcommand(client_command, "KILL", -3, ALLOW_BUSY | NOSCRIPT | LOADING | STALE, categories=("admin", "connection"), summary="Kill the connection of a client")
+@group.subcommand(client_command, "KILL", -3, ADMIN | _CLIENT_FLAGS, since="2.4.0",
+                  summary="Kill the connection of a client",
+                  complexity="O(N) where N is the number of client connections",
+                  history=(
+                      ("2.8.12", "Added new filter format."),
+                      ("2.8.12", "`ID` option."),
+                      ("3.2.0", "Added `master` type in for `TYPE` option."),
+                      ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still "
+                                "supported for backward compatibility."),
+                      ("6.2.0", "`LADDR` option."),
+                  ),
+                  syntax=_CLIENT_KILL_SYNTAX)
 def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT KILL <ip:port | <[ID client-id] | [TYPE type] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]>"""
     clients = list(ctx.server.clients.values())
@@ -316,7 +376,9 @@ def _kill(ctx: CommandContext, client: ClientState) -> None:
         client.close()
 
 
-@group.subcommand(client_command, "REPLY", 3, NOSCRIPT | LOADING | STALE, summary="Instruct the server whether to reply to commands")
+@group.subcommand(client_command, "REPLY", 3, _CLIENT_FLAGS, since="3.2.0", complexity="O(1)",
+                  summary="Instruct the server whether to reply to commands",
+                  syntax="<ON | OFF | SKIP>")
 def client_reply_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT REPLY <ON | OFF | SKIP>"""
     mode = argv[2].lower()
@@ -334,14 +396,20 @@ def _on_off(arg: bytes) -> bool:
     return word == b"ON"
 
 
-@group.subcommand(client_command, "NO-EVICT", 3, NOSCRIPT | LOADING | STALE, categories=("admin", "connection"), summary="Set client eviction mode for the current connection")
+@group.subcommand(client_command, "NO-EVICT", 3, ADMIN | _CLIENT_FLAGS, since="7.0.0",
+                  complexity="O(1)",
+                  summary="Set client eviction mode for the current connection",
+                  syntax="<ON | OFF>=enabled")
 def client_no_evict_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT NO-EVICT <ON | OFF>"""
     ctx.client.no_evict = _on_off(argv[2])
     return OK
 
 
-@group.subcommand(client_command, "NO-TOUCH", 3, NOSCRIPT | LOADING | STALE, summary="Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.")
+@group.subcommand(client_command, "NO-TOUCH", 3, _CLIENT_FLAGS, since="7.2.0", complexity="O(1)",
+                  summary=("Controls whether commands sent by the client will alter the "
+                           "LRU/LFU of the keys they access."),
+                  syntax="<ON | OFF>=enabled")
 def client_no_touch_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT NO-TOUCH <ON | OFF>"""
     ctx.client.no_touch = _on_off(argv[2])
@@ -391,7 +459,8 @@ _CLIENT_HELP = [
 ]
 
 
-@group.subcommand(client_command, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+@group.subcommand(client_command, "HELP", 2, LOADING | STALE, since="5.0.0", complexity="O(1)",
+                  summary="Show helpful text about the different subcommands")
 def client_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CLIENT HELP"""
     return [SimpleString(line.encode()) for line in _CLIENT_HELP]

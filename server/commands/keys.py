@@ -190,7 +190,14 @@ def ttl_generic(ctx: CommandContext, key: bytes, in_ms: bool, is_absolute: bool)
 
 
 @group.command("DEL", -2, WRITE, keys=KeySpec(1, -1, flags=("RM", "delete")),
-               summary="Delete a key")
+               summary="Delete a key",
+               complexity=("O(N) where N is the number of keys that will be removed. When a "
+                           "key to remove holds a value other than a string, the individual "
+                           "complexity for this key is O(M) where M is the number of elements "
+                           "in the list, set, sorted set or hash. Removing a single key that "
+                           "holds a string value is O(1)."),
+               tips=("request_policy:multi_shard", "response_policy:agg_sum"),
+               syntax="key:key [key ...]")
 def del_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """DEL key [key ...]"""
     delete = ctx.db.delete
@@ -199,7 +206,13 @@ def del_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 @group.command("UNLINK", -2, WRITE | FAST, keys=KeySpec(1, -1, flags=("RM", "delete")),
                summary="Delete a key asynchronously in another thread. Otherwise it is "
-                       "just as DEL, but non blocking.", since="4.0.0")
+                       "just as DEL, but non blocking.", since="4.0.0",
+               complexity=("O(1) for each key removed regardless of its size. Then the "
+                           "command does O(N) work in a different thread in order to reclaim "
+                           "memory, where N is the number of allocations the deleted objects "
+                           "where composed of."),
+               tips=("request_policy:multi_shard", "response_policy:agg_sum"),
+               syntax="key:key [key ...]")
 def unlink_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """UNLINK key [key ...]
 
@@ -211,7 +224,11 @@ def unlink_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 
 @group.command("EXISTS", -2, READONLY | FAST, keys=KeySpec(1, -1, flags=("RO",)),
-               summary="Determine if a key exists")
+               summary="Determine if a key exists",
+               complexity="O(N) where N is the number of keys to check.",
+               history=(("3.0.3", "Accepts multiple `key` arguments."),),
+               tips=("request_policy:multi_shard", "response_policy:agg_sum"),
+               syntax="key:key [key ...]")
 def exists_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """EXISTS key [key ...]
 
@@ -223,7 +240,10 @@ def exists_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 @group.command("TOUCH", -2, READONLY | FAST, keys=KeySpec(1, -1, flags=("RO",)),
                summary="Alters the last access time of a key(s). Returns the number of "
-                       "existing keys specified.", since="3.2.1")
+                       "existing keys specified.", since="3.2.1",
+               complexity="O(N) where N is the number of keys that will be touched.",
+               tips=("request_policy:multi_shard", "response_policy:agg_sum"),
+               syntax="key:key [key ...]")
 def touch_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """TOUCH key [key ...]"""
     read = ctx.db.read
@@ -231,14 +251,20 @@ def touch_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 
 @group.command("TYPE", 2, READONLY | FAST, keys=KeySpec(1, flags=("RO",)),
-               summary="Determine the type stored at key")
+               summary="Determine the type stored at key",
+               complexity="O(1)", syntax="key:key")
 def type_command(ctx: CommandContext, argv: list[bytes]) -> SimpleString:
     """TYPE key"""
     return SimpleString(type_name(ctx.db.read(argv[1])).encode())
 
 
 @group.command("KEYS", 2, READONLY, categories=("keyspace", "dangerous"),
-               summary="Find all keys matching the given pattern")
+               summary="Find all keys matching the given pattern",
+               complexity=("O(N) with N being the number of keys in the database, under the "
+                           "assumption that the key names in the database and the given "
+                           "pattern have limited length."),
+               tips=("request_policy:all_shards", "nondeterministic_output_order"),
+               syntax="pattern:pattern")
 def keys_command(ctx: CommandContext, argv: list[bytes]) -> list[bytes]:
     """KEYS pattern"""
     pattern = argv[1]
@@ -249,7 +275,14 @@ def keys_command(ctx: CommandContext, argv: list[bytes]) -> list[bytes]:
 
 
 @group.command("SCAN", -2, READONLY, summary="Incrementally iterate the keys space",
-               since="2.8.0")
+               since="2.8.0",
+               complexity=("O(1) for every call. O(N) for a complete iteration, including "
+                           "enough command calls for the cursor to return back to 0. N is the "
+                           "number of elements inside the collection."),
+               history=(("6.0.0", "Added the `TYPE` subcommand."),),
+               tips=("nondeterministic_output", "request_policy:special"),
+               syntax=("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] "
+                       "[TYPE type]@6.0.0"))
 def scan_command(ctx: CommandContext, argv: list[bytes]) -> list[Any]:
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
     cursor = parse_cursor(argv[1])
@@ -274,29 +307,42 @@ def scan_command(ctx: CommandContext, argv: list[bytes]) -> list[Any]:
     return [b"%d" % next_cursor, found]
 
 
-@group.command("RANDOMKEY", 1, READONLY, summary="Return a random key from the keyspace")
+@group.command("RANDOMKEY", 1, READONLY, summary="Return a random key from the keyspace",
+               complexity="O(1)", tips=("request_policy:all_shards", "nondeterministic_output"))
 def randomkey_command(ctx: CommandContext, argv: list[bytes]) -> bytes | None:
     """RANDOMKEY"""
     return ctx.db.random_key()
 
 
-@group.command("RENAME", 3, WRITE, keys=KeySpec(1, 2, flags=("RW", "access", "delete")),
-               summary="Rename a key")
+@group.command("RENAME", 3, WRITE,
+               keys=(KeySpec(1, flags=("RW", "access", "delete")),
+                     KeySpec(2, flags=("OW", "update"))),
+               summary="Rename a key",
+               complexity="O(1)", syntax="key:key newkey:key")
 def rename_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """RENAME key newkey"""
     return rename_generic(ctx, argv, is_nx=False)
 
 
 @group.command("RENAMENX", 3, WRITE | FAST,
-               keys=KeySpec(1, 2, flags=("RW", "access", "delete")),
-               summary="Rename a key, only if the new key does not exist")
+               keys=(KeySpec(1, flags=("RW", "access", "delete")),
+                     KeySpec(2, flags=("OW", "insert"))),
+               summary="Rename a key, only if the new key does not exist",
+               complexity="O(1)",
+               history=(("3.2.0", "The command no longer returns an error when source and "
+                                  "destination names are the same."),),
+               syntax="key:key newkey:key")
 def renamenx_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """RENAMENX key newkey"""
     return rename_generic(ctx, argv, is_nx=True)
 
 
-@group.command("COPY", -3, WRITE | DENYOOM, keys=KeySpec(1, 2, flags=("RO", "access")),
-               summary="Copy a key", since="6.2.0")
+@group.command("COPY", -3, WRITE | DENYOOM,
+               keys=(KeySpec(1, flags=("RO", "access")), KeySpec(2, flags=("OW", "update"))),
+               summary="Copy a key", since="6.2.0",
+               complexity=("O(N) worst case for collections, where N is the number of nested "
+                           "items. O(1) for string values."),
+               syntax="source:key destination:key [DB destination-db:integer] [REPLACE]")
 def copy_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """COPY source destination [DB destination-db] [REPLACE]"""
     source, destination = argv[1], argv[2]
@@ -331,7 +377,8 @@ def copy_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 
 @group.command("MOVE", 3, WRITE | FAST, keys=KeySpec(1, flags=("RW", "access", "update")),
-               summary="Move a key to another database")
+               summary="Move a key to another database",
+               complexity="O(1)", syntax="key:key db:integer")
 def move_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """MOVE key db"""
     key = argv[1]
@@ -353,24 +400,32 @@ def move_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 
 _EXPIRE_KEYS = KeySpec(1, flags=("RW", "update"))
+_EXPIRE_CONDITION = "[NX | XX | GT | LT]=condition@7.0.0"
+_EXPIRE_HISTORY = (("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),)
 
 
 @group.command("EXPIRE", -3, WRITE | FAST, keys=_EXPIRE_KEYS,
-               summary="Set a key's time to live in seconds")
+               summary="Set a key's time to live in seconds",
+               complexity="O(1)", history=_EXPIRE_HISTORY,
+               syntax=f"key:key seconds:integer {_EXPIRE_CONDITION}")
 def expire_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """EXPIRE key seconds [NX | XX | GT | LT]"""
     return expire_generic(ctx, argv, ctx.now_ms, 1000)
 
 
 @group.command("PEXPIRE", -3, WRITE | FAST, keys=_EXPIRE_KEYS,
-               summary="Set a key's time to live in milliseconds", since="2.6.0")
+               summary="Set a key's time to live in milliseconds", since="2.6.0",
+               complexity="O(1)", history=_EXPIRE_HISTORY,
+               syntax=f"key:key milliseconds:integer {_EXPIRE_CONDITION}")
 def pexpire_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """PEXPIRE key milliseconds [NX | XX | GT | LT]"""
     return expire_generic(ctx, argv, ctx.now_ms, 1)
 
 
 @group.command("EXPIREAT", -3, WRITE | FAST, keys=_EXPIRE_KEYS,
-               summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0")
+               summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
+               complexity="O(1)", history=_EXPIRE_HISTORY,
+               syntax=f"key:key unix-time-seconds:unix-time {_EXPIRE_CONDITION}")
 def expireat_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT]"""
     return expire_generic(ctx, argv, 0, 1000)
@@ -378,7 +433,9 @@ def expireat_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 @group.command("PEXPIREAT", -3, WRITE | FAST, keys=_EXPIRE_KEYS,
                summary="Set the expiration for a key as a UNIX timestamp specified in "
-                       "milliseconds", since="2.6.0")
+                       "milliseconds", since="2.6.0",
+               complexity="O(1)", history=_EXPIRE_HISTORY,
+               syntax=f"key:key unix-time-milliseconds:unix-time {_EXPIRE_CONDITION}")
 def pexpireat_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]"""
     return expire_generic(ctx, argv, 0, 1)
@@ -388,21 +445,26 @@ _TTL_KEYS = KeySpec(1, flags=("RO", "access"))
 
 
 @group.command("TTL", 2, READONLY | FAST, keys=_TTL_KEYS,
-               summary="Get the time to live for a key in seconds")
+               summary="Get the time to live for a key in seconds",
+               complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),),
+               tips=("nondeterministic_output",), syntax="key:key")
 def ttl_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """TTL key"""
     return ttl_generic(ctx, argv[1], in_ms=False, is_absolute=False)
 
 
 @group.command("PTTL", 2, READONLY | FAST, keys=_TTL_KEYS,
-               summary="Get the time to live for a key in milliseconds", since="2.6.0")
+               summary="Get the time to live for a key in milliseconds", since="2.6.0",
+               complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),),
+               tips=("nondeterministic_output",), syntax="key:key")
 def pttl_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """PTTL key"""
     return ttl_generic(ctx, argv[1], in_ms=True, is_absolute=False)
 
 
 @group.command("EXPIRETIME", 2, READONLY | FAST, keys=_TTL_KEYS,
-               summary="Get the expiration Unix timestamp for a key", since="7.0.0")
+               summary="Get the expiration Unix timestamp for a key", since="7.0.0",
+               complexity="O(1)", syntax="key:key")
 def expiretime_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """EXPIRETIME key"""
     return ttl_generic(ctx, argv[1], in_ms=False, is_absolute=True)
@@ -410,14 +472,16 @@ def expiretime_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 @group.command("PEXPIRETIME", 2, READONLY | FAST, keys=_TTL_KEYS,
                summary="Get the expiration Unix timestamp for a key in milliseconds",
-               since="7.0.0")
+               since="7.0.0",
+               complexity="O(1)", syntax="key:key")
 def pexpiretime_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """PEXPIRETIME key"""
     return ttl_generic(ctx, argv[1], in_ms=True, is_absolute=True)
 
 
 @group.command("PERSIST", 2, WRITE | FAST, keys=KeySpec(1, flags=("RW", "update")),
-               summary="Remove the expiration from a key", since="2.2.0")
+               summary="Remove the expiration from a key", since="2.2.0",
+               complexity="O(1)", syntax="key:key")
 def persist_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """PERSIST key"""
     db = ctx.db
@@ -430,7 +494,8 @@ def persist_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
 object_container = group.container(
     "OBJECT", -2, categories=("slow",), since="2.2.3",
-    summary="A container for object introspection commands")
+    summary="A container for object introspection commands",
+    complexity="Depends on subcommand.")
 
 _OBJECT_KEY = KeySpec(2, flags=("RO",))
 
@@ -443,7 +508,8 @@ def _shares_integers(ctx: CommandContext) -> bool:
 
 @group.subcommand(object_container, "ENCODING", 3, READONLY, keys=_OBJECT_KEY,
                   categories=("keyspace",), since="2.2.3",
-                  summary="Inspect the internal encoding of a Redis object")
+                  summary="Inspect the internal encoding of a Redis object",
+                  complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
 def object_encoding_command(ctx: CommandContext, argv: list[bytes]) -> bytes | None:
     """OBJECT ENCODING key"""
     value = ctx.db.read(argv[2])
@@ -452,7 +518,8 @@ def object_encoding_command(ctx: CommandContext, argv: list[bytes]) -> bytes | N
 
 @group.subcommand(object_container, "REFCOUNT", 3, READONLY, keys=_OBJECT_KEY,
                   categories=("keyspace",), since="2.2.3",
-                  summary="Get the number of references to the value of the key")
+                  summary="Get the number of references to the value of the key",
+                  complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
 def object_refcount_command(ctx: CommandContext, argv: list[bytes]) -> int | None:
     """OBJECT REFCOUNT key
 
@@ -471,7 +538,8 @@ def object_refcount_command(ctx: CommandContext, argv: list[bytes]) -> int | Non
 
 @group.subcommand(object_container, "FREQ", 3, READONLY, keys=_OBJECT_KEY,
                   categories=("keyspace",), since="4.0.0",
-                  summary="Get the logarithmic access frequency counter of a Redis object")
+                  summary="Get the logarithmic access frequency counter of a Redis object",
+                  complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
 def object_freq_command(ctx: CommandContext, argv: list[bytes]) -> int | None:
     """OBJECT FREQ key"""
     if ctx.db.read(argv[2]) is None:
@@ -499,7 +567,8 @@ _OBJECT_HELP = (
 
 
 @group.subcommand(object_container, "HELP", 2, LOADING | STALE, categories=("keyspace",),
-                  since="6.2.0", summary="Show helpful text about the different subcommands")
+                  since="6.2.0", summary="Show helpful text about the different subcommands",
+                  complexity="O(1)")
 def object_help_command(ctx: CommandContext, argv: list[bytes]) -> list[SimpleString]:
     """OBJECT HELP
 

@@ -20,14 +20,15 @@ from typing import Any
 from protocol.replies import OK, Double, Map, RawReply, SetReply, SimpleString, Verbatim
 from protocol.resp import parse_strict_int
 from server import errors, info
+from server.command_docs import Arg
 from server.commands.args import parse_int
 from server.config import SENSITIVE_NAMES, ConfigError, ConfigSetError
 from server.context import CommandContext
 from server.datatypes import is_string, object_encoding
 from server.errors import CommandError
 from server.registry import (
-    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MULTI, NOSCRIPT, READONLY, STALE, WRITE,
-    CommandGroup, CommandSpec, KeySpec,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT, READONLY, STALE,
+    WRITE, CommandGroup, CommandSpec, KeySpec,
 )
 from server.state import ShutdownRequest
 
@@ -38,38 +39,74 @@ group = CommandGroup("server")
 
 # ------------------------------------------------------------------ COMMAND
 
+def _statuses(words: Any) -> SetReply:
+    """A set of status replies: how Redis sends flags and categories (+readonly)."""
+    return SetReply([SimpleString(word.encode()) for word in words])
+
+
+def _key_spec_reply(key_spec: KeySpec) -> Map:
+    begin_type, begin = key_spec.begin_search()
+    find_type, find = key_spec.find_keys()
+    items: list[tuple[Any, Any]] = []
+    if key_spec.notes:
+        items.append((b"notes", key_spec.notes.encode()))
+    items += [
+        (b"flags", _statuses(key_spec.flags)),
+        (b"begin_search", Map([(b"type", begin_type.encode()), (b"spec", _spec_map(begin))])),
+        (b"find_keys", Map([(b"type", find_type.encode()), (b"spec", _spec_map(find))])),
+    ]
+    return Map(items)
+
+
+def _spec_map(fields: list[tuple[str, Any]]) -> Map:
+    return Map([(name.encode(), value.encode() if isinstance(value, str) else value)
+                for name, value in fields])
+
+
 def command_info(spec: CommandSpec) -> list[Any]:
+    """One COMMAND INFO entry, typed as Redis's addReplyCommandInfo types it: sets of
+    statuses for the flags and categories, a set for the tips and the key specs, and for
+    the subcommands an array, or an empty set for a command that has none."""
     first, last, step = spec.key_positions()
-    key_specs: list[Any] = []
-    if spec.keys is not None:
-        keys = spec.keys
-        if keys.last is None or keys.last_index == keys.first:
-            last_key = 0
-        elif keys.last_index < 0:
-            last_key = keys.last_index
-        else:
-            last_key = keys.last_index - keys.first
-        key_specs.append(Map([
-            (b"flags", SetReply([f.encode() for f in keys.flags])),
-            (b"begin_search", Map([(b"type", b"index"), (b"spec", Map([(b"index", keys.first)]))])),
-            (b"find_keys", Map([(b"type", b"range"), (b"spec", Map([
-                (b"lastkey", last_key), (b"keystep", keys.step), (b"limit", 0)]))])),
-        ]))
+    subcommands: Any = SetReply([])
+    if spec.subcommands:
+        subcommands = [command_info(sub) for sub in spec.subcommands.values()]
     return [
         spec.name.encode(),
         spec.arity,
-        SetReply([f.encode() for f in spec.reported_flags()]),
+        _statuses(spec.reported_flags()),
         first,
         last,
         step,
-        SetReply([b"@" + c.encode() for c in spec.categories()]),
-        [],
-        key_specs,
-        [command_info(sub) for sub in spec.subcommands.values()],
+        _statuses("@" + category for category in spec.categories()),
+        SetReply([tip.encode() for tip in spec.tips]),
+        SetReply([_key_spec_reply(key_spec) for key_spec in spec.key_specs]),
+        subcommands,
     ]
 
 
+def _argument_reply(arg: Arg) -> Map:
+    """One argument as addReplyCommandArgList sends it, optional fields only when set."""
+    items: list[tuple[Any, Any]] = [(b"name", arg.name.encode()), (b"type", arg.type.encode())]
+    if arg.display_text is not None:
+        items.append((b"display_text", arg.display_text.encode()))
+    if arg.key_spec_index is not None:
+        items.append((b"key_spec_index", arg.key_spec_index))
+    if arg.token is not None:
+        items.append((b"token", arg.token.encode()))
+    if arg.since is not None:
+        items.append((b"since", arg.since.encode()))
+    if arg.deprecated_since is not None:
+        items.append((b"deprecated_since", arg.deprecated_since.encode()))
+    if arg.flags:
+        items.append((b"flags", _statuses(arg.flags)))
+    if arg.arguments:
+        items.append((b"arguments", [_argument_reply(child) for child in arg.arguments]))
+    return Map(items)
+
+
 def command_docs(spec: CommandSpec) -> Map:
+    """One COMMAND DOCS entry, fields in the order and types of addReplyCommandDocs."""
     items: list[tuple[Any, Any]] = [
         (b"summary", spec.summary.encode()),
         (b"since", spec.since.encode()),
@@ -77,6 +114,17 @@ def command_docs(spec: CommandSpec) -> Map:
     ]
     if spec.complexity:
         items.append((b"complexity", spec.complexity.encode()))
+    if spec.doc_flags:
+        items.append((b"doc_flags", _statuses(spec.doc_flags)))
+    if spec.deprecated_since:
+        items.append((b"deprecated_since", spec.deprecated_since.encode()))
+    if spec.replaced_by:
+        items.append((b"replaced_by", spec.replaced_by.encode()))
+    if spec.history:
+        items.append((b"history", SetReply([
+            [version.encode(), change.encode()] for version, change in spec.history])))
+    if spec.arguments:
+        items.append((b"arguments", [_argument_reply(arg) for arg in spec.arguments]))
     if spec.subcommands:
         items.append((b"subcommands", Map([
             (sub.name.encode(), command_docs(sub)) for sub in spec.subcommands.values()
@@ -94,46 +142,66 @@ def command_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 
 command_container = group.container(
-    "COMMAND", -1, LOADING | STALE, categories=("connection",),
-    summary="Get array of Redis command details", handler=command_command)
+    "COMMAND", -1, LOADING | STALE, categories=("connection",), handler=command_command,
+    summary="Get array of Redis command details", since="2.8.13",
+    complexity="O(N) where N is the total number of Redis commands",
+    tips=("nondeterministic_output_order",))
 
 
-@group.subcommand(command_container, "COUNT", 2, LOADING | STALE, summary="Get total number of Redis commands")
+@group.subcommand(command_container, "COUNT", 2, LOADING | STALE, since="2.8.13",
+                  complexity="O(1)", summary="Get total number of Redis commands")
 def command_count_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND COUNT"""
     return len(ctx.server.registry)
 
 
-@group.subcommand(command_container, "INFO", -2, LOADING | STALE, summary="Get array of specific Redis command details, or all when no argument is given")
+@group.subcommand(command_container, "INFO", -2, LOADING | STALE, since="2.8.13",
+                  summary=("Get array of specific Redis command details, or all when no "
+                           "argument is given."),
+                  complexity="O(N) where N is the number of commands to look up",
+                  history=(("7.0.0", "Allowed to be called with no argument to get info on "
+                                     "all commands."),),
+                  tips=("nondeterministic_output_order",),
+                  syntax="[command-name [command-name ...]]")
 def command_info_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND INFO [command-name [command-name ...]]"""
     if len(argv) == 2:
         return [command_info(spec) for spec in _all_specs(ctx)]
-    return [_find(ctx, name, command_info) for name in argv[2:]]
+    specs = [_lookup(ctx, name) for name in argv[2:]]
+    return [None if spec is None else command_info(spec) for spec in specs]
 
 
-def _find(ctx: CommandContext, name: bytes, describe: Any) -> Any:
-    registry = ctx.server.registry
+def _lookup(ctx: CommandContext, name: bytes) -> CommandSpec | None:
+    """A command or, as "container|sub", a subcommand."""
     parts = name.lower().split(b"|", 1)
-    spec = registry.lookup(parts[0])
+    spec = ctx.server.registry.lookup(parts[0])
     if spec is not None and len(parts) == 2:
         spec = spec.subcommands.get(parts[1])
-    return None if spec is None else describe(spec)
+    return spec
 
 
-@group.subcommand(command_container, "DOCS", -2, LOADING | STALE, summary="Get array of specific Redis command documentation")
+@group.subcommand(command_container, "DOCS", -2, LOADING | STALE, since="7.0.0",
+                  summary="Get array of specific Redis command documentation",
+                  complexity="O(N) where N is the number of commands to look up",
+                  tips=("nondeterministic_output_order",),
+                  syntax="[command-name [command-name ...]]")
 def command_docs_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """COMMAND DOCS [command-name [command-name ...]]"""
-    names = argv[2:] or [spec.name.encode() for spec in _all_specs(ctx)]
-    items = []
-    for name in names:
-        docs = _find(ctx, name, command_docs)
-        if docs is not None:
-            items.append((name.lower(), docs))
-    return Map(items)
+    """COMMAND DOCS [command-name [command-name ...]]
+
+    Unknown names are left out; each entry is named by the command's full name."""
+    if len(argv) == 2:
+        specs: list[CommandSpec | None] = list(_all_specs(ctx))
+    else:
+        specs = [_lookup(ctx, name) for name in argv[2:]]
+    return Map([(spec.name.encode(), command_docs(spec)) for spec in specs if spec is not None])
 
 
-@group.subcommand(command_container, "LIST", -2, LOADING | STALE, summary="Get an array of Redis command names")
+@group.subcommand(command_container, "LIST", -2, LOADING | STALE, since="7.0.0",
+                  summary="Get an array of Redis command names",
+                  complexity="O(N) where N is the total number of Redis commands",
+                  tips=("nondeterministic_output_order",),
+                  syntax=("[FILTERBY <MODULE module-name | ACLCAT category | "
+                          "PATTERN pattern:pattern>]=filterby"))
 def command_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"""
     specs = _all_specs(ctx)
@@ -159,24 +227,45 @@ def command_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return [name.encode() for name in names]
 
 
-@group.subcommand(command_container, "GETKEYS", -4, LOADING | STALE, summary="Extract keys given a full Redis command")
-def command_getkeys_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """COMMAND GETKEYS command [arg [arg ...]]"""
-    target = argv[2:]
+def _keys_of_full_command(ctx: CommandContext, target: list[bytes]) -> list[tuple[bytes, Any]]:
+    """The keys of `target` with their flags, checked in the order Redis's
+    getKeysSubcommandImpl checks: known command, has keys at all, arity, keys found."""
     spec = ctx.server.registry.lookup(target[0])
+    if spec is not None and spec.subcommands and len(target) > 1:
+        spec = spec.subcommands.get(target[1].lower())
     if spec is None:
         raise CommandError("ERR Invalid command specified")
-    if spec.subcommands and len(target) > 1:
-        spec = spec.subcommands.get(target[1].lower(), spec)
+    if not spec.has_keys:
+        raise CommandError("ERR The command has no key arguments")
     if not spec.accepts_arity(len(target)):
         raise CommandError("ERR Invalid number of arguments specified for command")
-    keys = spec.keys_of(target)
-    if not keys:
-        raise CommandError("ERR The command has no key arguments")
-    return keys
+    found = spec.keys_with_flags(target)
+    if not found and not spec.flags & NO_MANDATORY_KEYS:
+        raise CommandError("ERR Invalid arguments specified for command")
+    return found
 
 
-@group.subcommand(command_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+_GETKEYS_COMPLEXITY = "O(N) where N is the number of arguments to the command"
+
+
+@group.subcommand(command_container, "GETKEYS", -4, LOADING | STALE, since="2.8.13",
+                  summary="Extract keys given a full Redis command",
+                  complexity=_GETKEYS_COMPLEXITY)
+def command_getkeys_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """COMMAND GETKEYS command [arg [arg ...]]"""
+    return [key for key, _ in _keys_of_full_command(ctx, argv[2:])]
+
+
+@group.subcommand(command_container, "GETKEYSANDFLAGS", -4, LOADING | STALE, since="7.0.0",
+                  summary="Extract keys and access flags given a full Redis command",
+                  complexity=_GETKEYS_COMPLEXITY)
+def command_getkeysandflags_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
+    return [[key, _statuses(flags)] for key, flags in _keys_of_full_command(ctx, argv[2:])]
+
+
+@group.subcommand(command_container, "HELP", 2, LOADING | STALE, since="5.0.0",
+                  complexity="O(1)", summary="Show helpful text about the different subcommands")
 def command_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """COMMAND HELP"""
     lines = [
@@ -218,7 +307,13 @@ def _parse_flush_mode(argv: list[bytes]) -> None:
         raise CommandError(errors.SYNTAX)
 
 
-@group.command("FLUSHALL", -1, WRITE, categories=("keyspace", "dangerous"), summary="Remove all keys from all databases")
+@group.command("FLUSHALL", -1, WRITE, categories=("keyspace", "dangerous"),
+               summary="Remove all keys from all databases",
+               complexity="O(N) where N is the total number of keys in all databases",
+               history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                        ("6.2.0", "Added the `SYNC` flushing mode modifier.")),
+               tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+               syntax="[ASYNC@4.0.0 | SYNC@6.2.0]=async")
 def flushall_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """FLUSHALL [ASYNC | SYNC]"""
     _parse_flush_mode(argv)
@@ -228,7 +323,13 @@ def flushall_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.command("FLUSHDB", -1, WRITE, categories=("keyspace", "dangerous"), summary="Remove all keys from the current database")
+@group.command("FLUSHDB", -1, WRITE, categories=("keyspace", "dangerous"),
+               summary="Remove all keys from the current database",
+               complexity="O(N) where N is the number of keys in the selected database",
+               history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                        ("6.2.0", "Added the `SYNC` flushing mode modifier.")),
+               tips=("request_policy:all_shards", "response_policy:all_succeeded"),
+               syntax="[ASYNC@4.0.0 | SYNC@6.2.0]=async")
 def flushdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
     _parse_flush_mode(argv)
@@ -237,13 +338,19 @@ def flushdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.command("DBSIZE", 1, READONLY | FAST, categories=("keyspace",), summary="Return the number of keys in the selected database")
+@group.command("DBSIZE", 1, READONLY | FAST, categories=("keyspace",),
+               summary="Return the number of keys in the selected database", complexity="O(1)",
+               tips=("request_policy:all_shards", "response_policy:agg_sum"))
 def dbsize_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """DBSIZE"""
     return len(ctx.db)
 
 
-@group.command("SWAPDB", 3, WRITE | FAST, categories=("keyspace", "dangerous"), summary="Swaps two Redis databases")
+@group.command("SWAPDB", 3, WRITE | FAST, categories=("keyspace", "dangerous"),
+               summary="Swaps two Redis databases", since="4.0.0",
+               complexity=("O(N) where N is the count of clients watching or blocking on keys "
+                           "from both databases."),
+               syntax="index1:integer index2:integer")
 def swapdb_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SWAPDB index1 index2"""
     first = parse_int(argv[1], "ERR invalid first DB index")
@@ -277,13 +384,19 @@ def allows_protected_action(ctx: CommandContext, directive: str) -> bool:
 
 # ------------------------------------------------------------------ INFO, TIME
 
-@group.command("INFO", -1, LOADING | STALE, categories=("dangerous",), summary="Get information and statistics about the server")
+@group.command("INFO", -1, LOADING | STALE, categories=("dangerous",),
+               summary="Get information and statistics about the server", complexity="O(1)",
+               history=(("7.0.0", "Added support for taking multiple section arguments."),),
+               tips=("nondeterministic_output", "request_policy:all_shards",
+                     "response_policy:special"),
+               syntax="[section [section ...]]")
 def info_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """INFO [section [section ...]]"""
     return Verbatim(info.render_info(ctx.server, argv[1:]))
 
 
-@group.command("TIME", 1, LOADING | STALE | FAST, summary="Return the current server time")
+@group.command("TIME", 1, LOADING | STALE | FAST, summary="Return the current server time",
+               since="2.6.0", complexity="O(1)", tips=("nondeterministic_output",))
 def time_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """TIME"""
     now_us = time.time_ns() // 1000
@@ -292,12 +405,20 @@ def time_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 # ------------------------------------------------------------------ CONFIG
 
-config_container = group.container("CONFIG", -2, summary="A container for server configuration commands")
+config_container = group.container(
+    "CONFIG", -2, summary="A container for server configuration commands", since="2.0.0",
+    complexity="Depends on subcommand.")
 
 _CONFIG_FLAGS = ADMIN | NOSCRIPT | LOADING | STALE
+_CONFIG_COMPLEXITY = "O(N) when N is the number of configuration parameters provided"
 
 
-@group.subcommand(config_container, "GET", -3, _CONFIG_FLAGS, summary="Get the values of configuration parameters")
+@group.subcommand(config_container, "GET", -3, _CONFIG_FLAGS, since="2.0.0",
+                  summary="Get the values of configuration parameters",
+                  complexity=_CONFIG_COMPLEXITY,
+                  history=(("7.0.0", "Added the ability to pass multiple pattern parameters "
+                                     "in one call"),),
+                  syntax="<parameter> [parameter ...]")
 def config_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CONFIG GET parameter [parameter ...]"""
     patterns = [arg.decode("utf-8", "surrogateescape") for arg in argv[2:]]
@@ -307,7 +428,13 @@ def config_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     ])
 
 
-@group.subcommand(config_container, "SET", -4, _CONFIG_FLAGS, summary="Set configuration parameters to the given values")
+@group.subcommand(config_container, "SET", -4, _CONFIG_FLAGS, since="2.0.0",
+                  summary="Set configuration parameters to the given values",
+                  complexity=_CONFIG_COMPLEXITY,
+                  history=(("7.0.0", "Added the ability to set multiple parameters in one "
+                                     "call."),),
+                  tips=("request_policy:all_nodes", "response_policy:all_succeeded"),
+                  syntax="parameter value [parameter value ...]")
 def config_set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CONFIG SET parameter value [parameter value ...]
 
@@ -330,7 +457,8 @@ def config_set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(config_container, "RESETSTAT", 2, _CONFIG_FLAGS, summary="Reset the stats returned by INFO")
+@group.subcommand(config_container, "RESETSTAT", 2, _CONFIG_FLAGS, since="2.0.0",
+                  summary="Reset the stats returned by INFO", complexity="O(1)")
 def config_resetstat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CONFIG RESETSTAT
 
@@ -350,7 +478,9 @@ def config_resetstat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(config_container, "REWRITE", 2, _CONFIG_FLAGS, summary="Rewrite the configuration file with the in memory configuration")
+@group.subcommand(config_container, "REWRITE", 2, _CONFIG_FLAGS, since="2.8.0",
+                  summary="Rewrite the configuration file with the in memory configuration",
+                  complexity="O(1)")
 def config_rewrite_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CONFIG REWRITE"""
     config = ctx.server.config
@@ -365,7 +495,8 @@ def config_rewrite_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(config_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+@group.subcommand(config_container, "HELP", 2, LOADING | STALE, since="5.0.0",
+                  complexity="O(1)", summary="Show helpful text about the different subcommands")
 def config_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """CONFIG HELP"""
     return help_reply([
@@ -385,7 +516,12 @@ def config_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 # ------------------------------------------------------------------ SHUTDOWN, MONITOR
 
-@group.command("SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, summary="Synchronously save the dataset to disk and then shut down the server")
+@group.command("SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+               summary="Synchronously save the dataset to disk and then shut down the server",
+               complexity=("O(N) when saving, where N is the total number of keys in all "
+                           "databases when saving data, otherwise O(1)"),
+               history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),),
+               syntax="[NOSAVE | SAVE] [NOW]@7.0.0 [FORCE]@7.0.0 [ABORT]@7.0.0")
 def shutdown_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 
@@ -416,7 +552,8 @@ def shutdown_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return NO_REPLY
 
 
-@group.command("MONITOR", 1, ADMIN | NOSCRIPT | LOADING | STALE, summary="Listen for all requests received by the server in real time")
+@group.command("MONITOR", 1, ADMIN | NOSCRIPT | LOADING | STALE,
+               summary="Listen for all requests received by the server in real time")
 def monitor_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MONITOR"""
     client = ctx.client
@@ -429,12 +566,19 @@ def monitor_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 # ------------------------------------------------------------------ SLOWLOG
 
-slowlog_container = group.container("SLOWLOG", -2, summary="A container for slow log commands")
+slowlog_container = group.container(
+    "SLOWLOG", -2, summary="A container for slow log commands", since="2.2.12",
+    complexity="Depends on subcommand.")
 
 _SLOWLOG_FLAGS = ADMIN | LOADING | STALE
 
 
-@group.subcommand(slowlog_container, "GET", -2, _SLOWLOG_FLAGS, summary="Get the slow log's entries")
+@group.subcommand(slowlog_container, "GET", -2, _SLOWLOG_FLAGS, since="2.2.12",
+                  summary="Get the slow log's entries",
+                  complexity="O(N) where N is the number of entries returned",
+                  history=(("4.0.0", "Added client IP address, port and name to the reply."),),
+                  tips=("request_policy:all_nodes", "nondeterministic_output"),
+                  syntax="[count:integer]")
 def slowlog_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SLOWLOG GET [count]"""
     if len(argv) > 3:
@@ -455,20 +599,27 @@ def slowlog_get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     ]
 
 
-@group.subcommand(slowlog_container, "LEN", 2, _SLOWLOG_FLAGS, summary="Get the slow log's length")
+@group.subcommand(slowlog_container, "LEN", 2, _SLOWLOG_FLAGS, since="2.2.12",
+                  summary="Get the slow log's length", complexity="O(1)",
+                  tips=("request_policy:all_nodes", "response_policy:agg_sum",
+                        "nondeterministic_output"))
 def slowlog_len_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SLOWLOG LEN"""
     return len(ctx.server.slowlog.entries)
 
 
-@group.subcommand(slowlog_container, "RESET", 2, _SLOWLOG_FLAGS, summary="Clear all entries from the slow log")
+@group.subcommand(slowlog_container, "RESET", 2, _SLOWLOG_FLAGS, since="2.2.12",
+                  summary="Clear all entries from the slow log",
+                  complexity="O(N) where N is the number of entries in the slowlog",
+                  tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
 def slowlog_reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SLOWLOG RESET"""
     ctx.server.slowlog.entries.clear()
     return OK
 
 
-@group.subcommand(slowlog_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+@group.subcommand(slowlog_container, "HELP", 2, LOADING | STALE, since="6.2.0",
+                  complexity="O(1)", summary="Show helpful text about the different subcommands")
 def slowlog_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SLOWLOG HELP"""
     return help_reply([
@@ -489,7 +640,14 @@ def slowlog_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 # ------------------------------------------------------------------ MEMORY
 
-memory_container = group.container("MEMORY", -2, summary="A container for memory diagnostics commands")
+memory_container = group.container(
+    "MEMORY", -2, summary="A container for memory diagnostics commands", since="4.0.0",
+    complexity="Depends on subcommand.")
+
+_ALLOCATOR_COMPLEXITY = "Depends on how much memory is allocated, could be slow"
+# Tips for a report each node makes about itself, which a cluster client must merge.
+_PER_SHARD_REPORT = (
+    "nondeterministic_output", "request_policy:all_shards", "response_policy:special")
 
 # The keyspace's share of one key: its slot in the main dict (hash, key and value
 # pointers of a compact dict entry plus the index slot, at dict's 2/3 load factor).
@@ -526,7 +684,10 @@ def value_size_bytes(value: Any, samples: int) -> int:
     return size + sampled * total // seen
 
 
-@group.subcommand(memory_container, "USAGE", -3, READONLY, keys=KeySpec(2, flags=("RO",)), categories=("read",), summary="Estimate the memory usage of a key")
+@group.subcommand(memory_container, "USAGE", -3, READONLY, keys=KeySpec(2, flags=("RO",)),
+                  categories=("read",), since="4.0.0", summary="Estimate the memory usage of a key",
+                  complexity="O(N) where N is the number of samples.",
+                  syntax="key:key [SAMPLES count:integer]")
 def memory_usage_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY USAGE key [SAMPLES count]
 
@@ -555,7 +716,8 @@ def memory_usage_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return size
 
 
-@group.subcommand(memory_container, "STATS", 2, summary="Show memory usage details")
+@group.subcommand(memory_container, "STATS", 2, since="4.0.0", complexity="O(1)",
+                  summary="Show memory usage details", tips=_PER_SHARD_REPORT)
 def memory_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY STATS
 
@@ -609,13 +771,17 @@ def memory_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return Map(items)
 
 
-@group.subcommand(memory_container, "MALLOC-STATS", 2, summary="Show allocator internal stats")
+@group.subcommand(memory_container, "MALLOC-STATS", 2, since="4.0.0",
+                  summary="Show allocator internal stats", complexity=_ALLOCATOR_COMPLEXITY,
+                  tips=_PER_SHARD_REPORT)
 def memory_malloc_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY MALLOC-STATS"""
     return Verbatim(b"Stats not supported for the current allocator")
 
 
-@group.subcommand(memory_container, "PURGE", 2, summary="Ask the allocator to release memory")
+@group.subcommand(memory_container, "PURGE", 2, since="4.0.0",
+                  summary="Ask the allocator to release memory", complexity=_ALLOCATOR_COMPLEXITY,
+                  tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def memory_purge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY PURGE
 
@@ -626,7 +792,8 @@ def memory_purge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-@group.subcommand(memory_container, "HELP", 2, LOADING | STALE, summary="Show helpful text about the different subcommands")
+@group.subcommand(memory_container, "HELP", 2, LOADING | STALE, since="4.0.0",
+                  complexity="O(1)", summary="Show helpful text about the different subcommands")
 def memory_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY HELP"""
     return help_reply([
@@ -732,7 +899,9 @@ _DEBUG_HELP = [
 ]
 
 
-@group.command("DEBUG", -2, ADMIN | NOSCRIPT | LOADING | STALE, summary="A container for debugging commands")
+@group.command("DEBUG", -2, ADMIN | NOSCRIPT | LOADING | STALE,
+               summary="A container for debugging commands", complexity="Depends on subcommand.",
+               doc_flags=("syscmd",))
 def debug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """DEBUG subcommand [argument ...]
 

@@ -270,15 +270,32 @@ def _lcs_walk(
 
 
 @group.command("GET", 2, READONLY | FAST, keys=KeySpec(1, flags=("RO", "access")),
-               summary="Get the value of a key", complexity="O(1)")
+               summary="Get the value of a key", complexity="O(1)",
+               syntax="key:key")
 def get_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GET key"""
     return reply_bytes(ctx.db.get_string(argv[1]))
 
 
-@group.command("SET", -3, WRITE | DENYOOM,
-               keys=KeySpec(1, flags=("RW", "access", "update", "variable_flags")),
-               summary="Set the string value of a key", complexity="O(1)")
+def set_key_flags(argv: list[bytes]) -> tuple[str, ...]:
+    """SET only overwrites its key unless GET reads the old value first."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return ("RW", "access", "update")
+    return ("OW", "update")
+
+
+@group.command("SET", -3, WRITE | DENYOOM, key_flags=set_key_flags,
+               keys=KeySpec(1, flags=("RW", "access", "update", "variable_flags"),
+                            notes="RW and ACCESS due to the optional `GET` argument"),
+               summary="Set the string value of a key", complexity="O(1)",
+               history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                        ("6.0.0", "Added the `KEEPTTL` option."),
+                        ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                        ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")),
+               syntax=("key:key value [NX | XX]=condition@2.6.12 [GET]@6.2.0 "
+                       "[EX seconds:integer@2.6.12 | PX milliseconds:integer@2.6.12 | "
+                       "EXAT unix-time-seconds:unix-time@6.2.0 | "
+                       "PXAT unix-time-milliseconds:unix-time@6.2.0 | KEEPTTL@6.0.0]=expiration"))
 def set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
     if len(argv) == 3:
@@ -296,7 +313,8 @@ def set_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("SETNX", 3, WRITE | DENYOOM | FAST, keys=KeySpec(1, flags=("OW", "insert")),
                summary="Set the value of a key, only if the key does not exist",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key value")
 def setnx_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SETNX key value"""
     return set_generic(ctx, argv[1], argv[2], SET_NX, ok_reply=1, abort_reply=0)
@@ -304,7 +322,8 @@ def setnx_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("SETEX", 4, WRITE | DENYOOM, keys=KeySpec(1, flags=("OW", "update")),
                summary="Set the value and expiration of a key", since="2.0.0",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key seconds:integer value")
 def setex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SETEX key seconds value"""
     expire_at_ms = expire_at_ms_from(ctx, SET_EX, argv[2], "setex")
@@ -313,7 +332,8 @@ def setex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("PSETEX", 4, WRITE | DENYOOM, keys=KeySpec(1, flags=("OW", "update")),
                summary="Set the value and expiration in milliseconds of a key",
-               since="2.6.0", complexity="O(1)")
+               since="2.6.0", complexity="O(1)",
+               syntax="key:key milliseconds:integer value")
 def psetex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """PSETEX key milliseconds value"""
     expire_at_ms = expire_at_ms_from(ctx, SET_PX, argv[2], "psetex")
@@ -323,7 +343,9 @@ def psetex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 @group.command("GETSET", 3, WRITE | DENYOOM | FAST,
                keys=KeySpec(1, flags=("RW", "access", "update")),
                summary="Set the string value of a key and return its old value",
-               complexity="O(1)")
+               complexity="O(1)",
+               doc_flags=("deprecated",), deprecated_since="6.2.0",
+               replaced_by="`SET` with the `!GET` argument", syntax="key:key value")
 def getset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GETSET key value"""
     key, value = argv[1], argv[2]
@@ -335,7 +357,8 @@ def getset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("GETDEL", 2, WRITE | FAST, keys=KeySpec(1, flags=("RW", "access", "delete")),
                summary="Get the value of a key and delete the key", since="6.2.0",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key")
 def getdel_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GETDEL key"""
     key = argv[1]
@@ -347,9 +370,14 @@ def getdel_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return value
 
 
-@group.command("GETEX", -2, WRITE | FAST, keys=KeySpec(1, flags=("RW", "access", "update")),
+@group.command("GETEX", -2, WRITE | FAST,
+               keys=KeySpec(1, flags=("RW", "access", "update"),
+                            notes="RW and UPDATE because it changes the TTL"),
                summary="Get the value of a key and optionally set its expiration",
-               since="6.2.0", complexity="O(1)")
+               since="6.2.0", complexity="O(1)",
+               syntax=("key:key [EX seconds:integer | PX milliseconds:integer | "
+                       "EXAT unix-time-seconds:unix-time | PXAT unix-time-milliseconds:unix-time | "
+                       "PERSIST]=expiration"))
 def getex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
 
@@ -379,7 +407,8 @@ def getex_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("MGET", -2, READONLY | FAST, keys=KeySpec(1, -1, flags=("RO", "access")),
                summary="Get the values of all the given keys",
-               complexity="O(N) where N is the number of keys to retrieve.")
+               complexity="O(N) where N is the number of keys to retrieve.",
+               tips=("request_policy:multi_shard",), syntax="key:key [key ...]")
 def mget_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MGET key [key ...]"""
     read = ctx.db.read
@@ -388,7 +417,9 @@ def mget_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("MSET", -3, WRITE | DENYOOM, keys=KeySpec(1, -1, 2, flags=("OW", "update")),
                summary="Set multiple keys to multiple values", since="1.0.1",
-               complexity="O(N) where N is the number of keys to set.")
+               complexity="O(N) where N is the number of keys to set.",
+               tips=("request_policy:multi_shard", "response_policy:all_succeeded"),
+               syntax="key:key value [key value ...]")
 def mset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MSET key value [key value ...]"""
     return mset_generic(ctx, argv, only_if_none_exist=False)
@@ -396,7 +427,9 @@ def mset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("MSETNX", -3, WRITE | DENYOOM, keys=KeySpec(1, -1, 2, flags=("OW", "insert")),
                summary="Set multiple keys to multiple values, only if none of the keys exist",
-               since="1.0.1", complexity="O(N) where N is the number of keys to set.")
+               since="1.0.1", complexity="O(N) where N is the number of keys to set.",
+               tips=("request_policy:multi_shard", "response_policy:agg_min"),
+               syntax="key:key value [key value ...]")
 def msetnx_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MSETNX key value [key value ...]"""
     return mset_generic(ctx, argv, only_if_none_exist=True)
@@ -408,7 +441,8 @@ def msetnx_command(ctx: CommandContext, argv: list[bytes]) -> Any:
                    "O(1). The amortized time complexity is O(1) assuming the appended value "
                    "is small and the already present value is of any size, since the dynamic "
                    "string library used by Redis will double the free space available on "
-                   "every reallocation."))
+                   "every reallocation."),
+               syntax="key:key value")
 def append_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """APPEND key value"""
     key, tail = argv[1], argv[2]
@@ -425,7 +459,8 @@ def append_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("STRLEN", 2, READONLY | FAST, keys=KeySpec(1, flags=("RO",)),
                summary="Get the length of the value stored in a key", since="2.2.0",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key")
 def strlen_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """STRLEN key"""
     value = ctx.db.get_string(argv[1])
@@ -436,14 +471,16 @@ _COUNTER_KEYS = KeySpec(1, flags=("RW", "access", "update"))
 
 
 @group.command("INCR", 2, WRITE | DENYOOM | FAST, keys=_COUNTER_KEYS,
-               summary="Increment the integer value of a key by one", complexity="O(1)")
+               summary="Increment the integer value of a key by one", complexity="O(1)",
+               syntax="key:key")
 def incr_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """INCR key"""
     return incr_by_generic(ctx, argv[1], 1)
 
 
 @group.command("DECR", 2, WRITE | DENYOOM | FAST, keys=_COUNTER_KEYS,
-               summary="Decrement the integer value of a key by one", complexity="O(1)")
+               summary="Decrement the integer value of a key by one", complexity="O(1)",
+               syntax="key:key")
 def decr_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """DECR key"""
     return incr_by_generic(ctx, argv[1], -1)
@@ -451,7 +488,8 @@ def decr_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("INCRBY", 3, WRITE | DENYOOM | FAST, keys=_COUNTER_KEYS,
                summary="Increment the integer value of a key by the given amount",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key increment:integer")
 def incrby_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """INCRBY key increment"""
     return incr_by_generic(ctx, argv[1], parse_int(argv[2]))
@@ -459,7 +497,8 @@ def incrby_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("DECRBY", 3, WRITE | DENYOOM | FAST, keys=_COUNTER_KEYS,
                summary="Decrement the integer value of a key by the given number",
-               complexity="O(1)")
+               complexity="O(1)",
+               syntax="key:key decrement:integer")
 def decrby_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """DECRBY key decrement"""
     decrement = parse_int(argv[2])
@@ -470,7 +509,8 @@ def decrby_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("INCRBYFLOAT", 3, WRITE | DENYOOM | FAST, keys=_COUNTER_KEYS,
                summary="Increment the float value of a key by the given amount",
-               since="2.6.0", complexity="O(1)")
+               since="2.6.0", complexity="O(1)",
+               syntax="key:key increment:double")
 def incrbyfloat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """INCRBYFLOAT key increment
 
@@ -499,7 +539,8 @@ _GETRANGE_COMPLEXITY = (
 
 @group.command("GETRANGE", 4, READONLY, keys=KeySpec(1, flags=("RO", "access")),
                summary="Get a substring of the string stored at a key", since="2.4.0",
-               complexity=_GETRANGE_COMPLEXITY)
+               complexity=_GETRANGE_COMPLEXITY,
+               syntax="key:key start:integer end:integer")
 def getrange_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """GETRANGE key start end"""
     return getrange_generic(ctx, argv)
@@ -507,7 +548,9 @@ def getrange_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("SUBSTR", 4, READONLY, keys=KeySpec(1, flags=("RO", "access")),
                summary="Get a substring of the string stored at a key",
-               complexity=_GETRANGE_COMPLEXITY)
+               complexity=_GETRANGE_COMPLEXITY,
+               doc_flags=("deprecated",), deprecated_since="2.0.0", replaced_by="`GETRANGE`",
+               syntax="key:key start:integer end:integer")
 def substr_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SUBSTR key start end"""
     return getrange_generic(ctx, argv)
@@ -520,7 +563,8 @@ def substr_command(ctx: CommandContext, argv: list[bytes]) -> Any:
                    "O(1), not counting the time taken to copy the new string in place. "
                    "Usually, this string is very small so the amortized complexity is O(1). "
                    "Otherwise, complexity is O(M) with M being the length of the value "
-                   "argument."))
+                   "argument."),
+               syntax="key:key offset:integer value")
 def setrange_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """SETRANGE key offset value
 
@@ -550,7 +594,9 @@ def setrange_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 @group.command("LCS", -3, READONLY, keys=KeySpec(1, 2, flags=("RO", "access")),
                summary="Find longest common substring", since="7.0.0",
-               complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+               complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
+               # Redis numbers key2 as key spec 0 too: LCS has one spec covering both keys.
+               syntax="key1:key key2:key#0 [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
 def lcs_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 

@@ -196,8 +196,10 @@ def test_interactive_mode_uses_command_docs(redis_cli: str, ember: ServerProcess
 
 
 @pytest.mark.needs_redis_server
-@pytest.mark.xfail(reason="COMMAND DOCS lists no arguments yet, so HELP shows no syntax line")
-@pytest.mark.parametrize("command", ["GET", "SET", "ECHO", "SELECT"])
+@pytest.mark.parametrize("command", [
+    "GET", "SET", "ECHO", "SELECT", "GETEX", "MSET", "LCS", "BITFIELD", "BITPOS", "SCAN",
+    "HELLO", "CLIENT KILL", "CLIENT LIST", "CONFIG GET", "CONFIG SET", "GETSET",
+])
 def test_interactive_help_matches_real_redis(
     redis_cli: str, ember: ServerProcess, real_redis: ServerProcess, command: str
 ) -> None:
