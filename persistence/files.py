@@ -9,7 +9,8 @@ either the old file or the new one, never a mix.
 operation, so a black-box test can switch failures on and off in a running server
 (`EMBERKV_AOF_FAULTS=<path>`). Control file contents, one directive:
     ENOSPC | EIO        every write fails with that errno
-    short:<n>           every write stores at most n bytes, then fails with ENOSPC
+    short:<n>           a longer write stores only n bytes and the write after it
+                        fails with ENOSPC (a disk filling up mid-record)
     fsync:EIO           every fsync fails with EIO
 An absent or empty file means no fault.
 """
@@ -86,6 +87,7 @@ class FaultInjectingFileOps(FileOps):
 
     def __init__(self, control_path: str) -> None:
         self.control_path = control_path
+        self._fail_next_write = False  # after a short write, as a full disk does
 
     def _directive(self) -> str:
         try:
@@ -98,10 +100,12 @@ class FaultInjectingFileOps(FileOps):
         directive = self._directive()
         if directive.startswith("short:"):
             allowed = int(directive[6:])
-            if allowed < len(data):
-                if allowed > 0:
-                    return os.write(fd, data[:allowed])
+            if self._fail_next_write or allowed <= 0:
+                self._fail_next_write = False
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if allowed < len(data):
+                self._fail_next_write = True
+                return os.write(fd, data[:allowed])
         elif directive in ("ENOSPC", "EIO"):
             code = getattr(errno, directive)
             raise OSError(code, os.strerror(code))
