@@ -32,8 +32,12 @@ class ServerProcess:
     """A server subprocess with its own temp directory and log file."""
 
     def __init__(self, kind: str, args: list[str] | None = None, port: int | None = None,
-                 directory: str | None = None, config_file: str | None = None) -> None:
+                 directory: str | None = None, config_file: str | None = None,
+                 module: str = "server") -> None:
+        """`module` is what `python -m` runs for EmberKV (tests.faulty_server adds a
+        test-only command)."""
         self.kind = kind
+        self.module = module
         self.port = port or free_port()
         self.dir = directory or tempfile.mkdtemp(prefix=f"{kind}-test-")
         self.owns_dir = directory is None
@@ -45,7 +49,7 @@ class ServerProcess:
     def command(self) -> list[str]:
         base = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
         if self.kind == "emberkv":
-            head = [sys.executable, "-m", "server"]
+            head = [sys.executable, "-m", self.module]
         else:
             redis_server = shutil.which("redis-server")
             if redis_server is None:
