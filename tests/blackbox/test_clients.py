@@ -6,6 +6,7 @@ pools under concurrency.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Awaitable, Callable
 
 import pytest
 import redis
@@ -181,3 +182,80 @@ def test_r_fixture_speaks_resp2_and_r3_resp3(r: redis.Redis, r3: redis.Redis) ->
     assert r3.client_info()["resp"] == "3"
     r.set("k", "v")
     assert r3.get("k") == b"v"
+
+
+# ------------------------------------------------------------------ asyncio vs redis-server
+
+AsyncStep = Callable[[redis.asyncio.Redis], Awaitable[Any]]
+
+ASYNC_STEPS: list[tuple[str, AsyncStep]] = [
+    ("set ex", lambda c: c.set("k", "v", ex=100)),
+    ("get", lambda c: c.get("k")),
+    ("ttl", lambda c: c.ttl("k")),
+    ("set nx get", lambda c: c.set("k", "w", nx=True, get=True)),
+    ("incr", lambda c: c.incr("n")),
+    ("incrby", lambda c: c.incrby("n", 41)),
+    ("incrbyfloat", lambda c: c.incrbyfloat("f", 1.5)),
+    ("incr on text", lambda c: c.incr("k")),
+    ("append", lambda c: c.append("k", "++")),
+    ("getrange", lambda c: c.getrange("k", 0, 1)),
+    ("mset", lambda c: c.mset({"a": "1", "b": b"\x00\xff"})),
+    ("mget", lambda c: c.mget("a", "b", "missing")),
+    ("msetnx", lambda c: c.msetnx({"a": "2", "c": "3"})),
+    ("exists", lambda c: c.exists("a", "b", "missing", "a")),
+    ("type", lambda c: c.type("a")),
+    ("object encoding", lambda c: c.object("encoding", "n")),
+    ("getex persist", lambda c: c.getex("k", persist=True)),
+    ("ttl after persist", lambda c: c.ttl("k")),
+    ("expire nx", lambda c: c.expire("a", 100, nx=True)),
+    ("rename", lambda c: c.rename("a", "a2")),
+    ("rename missing", lambda c: c.rename("missing", "x")),
+    ("getdel", lambda c: c.getdel("a2")),
+    ("setbit", lambda c: c.setbit("bits", 7, 1)),
+    ("bitcount", lambda c: c.bitcount("bits")),
+    ("bitfield", lambda c: c.bitfield("bits").incrby("u8", 0, 10).get("i4", 0).execute()),
+    ("lcs", lambda c: c.lcs("k", "b")),
+    ("keys", lambda c: c.keys("*")),
+    ("dbsize", lambda c: c.dbsize()),
+    ("delete", lambda c: c.delete("k", "n", "missing")),
+    ("unlink", lambda c: c.unlink("f")),
+    ("echo", lambda c: c.echo(b"\r\n\x00")),
+    ("ping", lambda c: c.ping()),
+    ("config get", lambda c: c.config_get("maxmemory-policy")),
+    ("client name", lambda c: c.client_setname("asyncio-diff")),
+    ("client getname", lambda c: c.client_getname()),
+    ("select out of range", lambda c: c.select(99)),
+    ("set bad expire", lambda c: c.set("k", "v", px=0)),
+    ("wrong arity", lambda c: c.execute_command("GET")),
+    ("unknown", lambda c: c.execute_command("NOSUCH", "x")),
+]
+
+
+async def _run_async_steps(port: int, protocol: int) -> list[tuple[str, Any]]:
+    client = redis.asyncio.Redis(port=port, protocol=protocol)
+    results: list[tuple[str, Any]] = []
+    try:
+        await client.flushall()
+        for name, step in ASYNC_STEPS:
+            try:
+                value = await step(client)
+            except redis.RedisError as error:
+                value = (type(error).__name__, str(error))
+            if name == "keys":
+                value = sorted(value)
+            results.append((name, value))
+    finally:
+        await client.aclose()
+    return results
+
+
+@pytest.mark.needs_redis_server
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_asyncio_client_results_match_real_redis(
+    ember: ServerProcess, real_redis: ServerProcess, protocol: int
+) -> None:
+    expected = asyncio.run(_run_async_steps(real_redis.port, protocol))
+    got = asyncio.run(_run_async_steps(ember.port, protocol))
+    assert got == expected
+    # The errors really were errors on both (not, say, two identical Nones).
+    assert dict(expected)["incr on text"][0] == "ResponseError"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.blackbox.test_pipelines import mixed_requests
 from tests.servers import ServerProcess
 
 ANSI = re.compile(rb"\x1b\[[0-9;]*m")
@@ -137,6 +138,56 @@ def test_inline_commands_as_typed_in_telnet(ember: ServerProcess, r: redis.Redis
     assert r.get("a") == b"hello world"
 
 
+TELNET_LINES = [
+    b"PING", b"ping hello", b"  SET   a   'hello world'  ", b"GET a", b"", b"   ", b"\t",
+    b'SET b "tab\\there\\n"', b"GET b", b'ECHO "\\x41\\x42\\x4"', b"ECHO 'it\\'s'",
+    b'ECHO a"b"', b"ECHO \"\" ''", b"set c 1", b"INCR c", b"INCRBY c x", b"GET",
+    b"NOSUCH arg 'quoted arg'", b"DBSIZE", b"TYPE a", b"EXISTS a b c a",
+    "ECHO caf\u00e9".encode(), b"ECHO \xff\xfe",
+]
+# (A NUL in an inline line makes Redis wait for more input: see test_protocol_errors.)
+SENTINEL = b"ECHO __end__\r\n"
+SENTINEL_REPLY = b"$7\r\n__end__\r\n"
+
+
+def telnet_session(server: ServerProcess, ending: bytes) -> tuple[list[bytes], bytes]:
+    """Type TELNET_LINES one at a time, as into nc, then a line with unbalanced quotes.
+    Each line is followed by an ECHO sentinel, so a line that answers nothing (a blank
+    line) is seen to answer nothing. Returns (reply per line, what came before the
+    server closed on the last line)."""
+    replies = []
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        for line in TELNET_LINES:
+            sock.sendall(line + ending + SENTINEL)
+            data = b""
+            while not data.endswith(SENTINEL_REPLY):
+                chunk = sock.recv(4096)
+                assert chunk, f"closed after {line!r}"
+                data += chunk
+            replies.append(data[: -len(SENTINEL_REPLY)])
+        sock.sendall(b'ECHO "a"b' + ending)
+        last = b""
+        while chunk := sock.recv(4096):  # until the server closes
+            last += chunk
+    return replies, last
+
+
+@pytest.mark.needs_redis_server
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n"], ids=["crlf", "lf"])
+def test_telnet_session_matches_real_redis(
+    ember: ServerProcess, real_redis: ServerProcess, ending: bytes
+) -> None:
+    sessions = []
+    for server in (real_redis, ember):
+        server.client(protocol=2).flushall()
+        sessions.append(telnet_session(server, ending))
+    expected, got = sessions
+    assert list(zip(TELNET_LINES, got[0])) == list(zip(TELNET_LINES, expected[0]))
+    assert got[1] == expected[1]
+    assert expected[1] == b"-ERR Protocol error: unbalanced quotes in request\r\n"
+    assert expected[0][TELNET_LINES.index(b"")] == b""
+
+
 # ------------------------------------------------------------------ --pipe and -x
 
 
@@ -158,6 +209,28 @@ def test_pipe_mass_insertion_of_100k_sets(
     assert result.stdout.strip().splitlines()[-1] == b"errors: 0, replies: 100000"
     assert r.dbsize() == 100_000
     assert r.get("key:99999") == b"value:99999"
+
+
+@pytest.mark.needs_redis_server
+def test_pipe_of_100k_mixed_commands_reports_like_real_redis(
+    redis_cli: str, ember: ServerProcess, real_redis: ServerProcess, tmp_path: Path
+) -> None:
+    # Errors (unknown command, wrong arity, not an integer) and inline lines included.
+    path = tmp_path / "mixed.resp"
+    path.write_bytes(mixed_requests(100_000))
+    summaries = []
+    for server in (real_redis, ember):
+        server.client(protocol=2).flushall()
+        with open(path, "rb") as handle:
+            result = subprocess.run(
+                [redis_cli, "-p", str(server.port), "--pipe"], stdin=handle,
+                capture_output=True, timeout=120, check=False,
+            )
+        with server.client(protocol=2) as client:
+            state = (client.dbsize(), client.get("counter"), client.get("key:99990"))
+        summaries.append((result.returncode, result.stdout.strip().splitlines()[-1], state))
+    assert summaries[1] == summaries[0]
+    assert summaries[0][1] == b"errors: 30000, replies: 100000"
 
 
 def test_pipe_counts_errors(redis_cli: str, ember: ServerProcess, r: redis.Redis) -> None:
