@@ -16,6 +16,14 @@ from hypothesis import strategies as st
 
 from protocol.resp import (
     INLINE_MAX_SIZE,
+    INVALID_BULK_LENGTH,
+    INVALID_MULTIBULK_LENGTH,
+    TOO_BIG_BULK_COUNT,
+    TOO_BIG_INLINE,
+    TOO_BIG_MULTIBULK_COUNT,
+    UNAUTHENTICATED_BULK,
+    UNAUTHENTICATED_MULTIBULK,
+    UNBALANCED_QUOTES,
     ProtocolError,
     RequestParser,
     parse_strict_int,
@@ -530,3 +538,85 @@ def test_random_chunkings_of_a_large_pipeline_agree() -> None:
     for _ in range(20):
         cuts = [rng.randrange(len(data)) for _ in range(rng.randrange(1, 200))]
         assert outcome(random_chunks(data, cuts)) == (requests, None, False)
+
+
+# Every text a ProtocolError may carry (None: the query buffer limit, closed silently).
+KNOWN_MESSAGES = {
+    None, TOO_BIG_INLINE, UNBALANCED_QUOTES, TOO_BIG_MULTIBULK_COUNT,
+    INVALID_MULTIBULK_LENGTH, UNAUTHENTICATED_MULTIBULK, TOO_BIG_BULK_COUNT,
+    INVALID_BULK_LENGTH, UNAUTHENTICATED_BULK,
+}
+
+
+def is_known_message(message: str | None) -> bool:
+    if message in KNOWN_MESSAGES:
+        return True
+    # "expected '$', got 'X'" quotes exactly one byte, surrogate-escaped if not ASCII.
+    prefix, suffix = "Protocol error: expected '$', got '", "'"
+    assert message is not None
+    return (message.startswith(prefix) and message.endswith(suffix)
+            and len(message) == len(prefix) + 1 + len(suffix))
+
+
+def outcome_with(chunks: list[bytes], is_authenticated: bool,
+                 limits: dict[str, int]) -> tuple[list[list[bytes]], str | None, bool]:
+    """outcome() for a parser with the given authentication state and limits."""
+    parser = make_parser(is_authenticated, **limits)
+    got: list[list[bytes]] = []
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+            for argv in parser.requests():
+                assert isinstance(argv, list) and argv
+                assert all(type(arg) is bytes for arg in argv)
+                got.append(argv)
+    except ProtocolError as error:
+        assert is_known_message(error.message), error.message
+        return got, error.message, True
+    assert parser.buffered_bytes >= 0
+    return got, None, False
+
+
+# max_bulk_len stays at its default: proto-max-bulk-len cannot go below 1 MB, and the
+# parser's whole-buffer fast path relies on that (it only takes buffers under 1 MB).
+parser_limits = st.fixed_dictionaries({}, optional={"max_query_buffer": st.integers(0, 256)})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=byte_streams, cuts=st.lists(st.integers(0, 10_000), max_size=12),
+       is_authenticated=st.booleans(), limits=parser_limits)
+def test_any_byte_stream_under_any_limits_gives_only_known_outcomes(
+    data: bytes, cuts: list[int], is_authenticated: bool, limits: dict[str, int]
+) -> None:
+    # Unauthenticated limits and small bulk / query-buffer limits reach the error
+    # paths the default parser rarely does; whatever the chunking, the parser yields
+    # requests, waits, or raises ProtocolError with one of Redis's texts.
+    whole = outcome_with([data], is_authenticated, limits)
+    pieces = outcome_with(random_chunks(data, cuts), is_authenticated, limits)
+    bytewise = outcome_with([data[i : i + 1] for i in range(len(data))], is_authenticated,
+                            limits)
+    if "max_query_buffer" not in limits:
+        # Only the query buffer limit depends on how much arrives at once (as in
+        # Redis, which checks it per read); everything else must not.
+        assert pieces == whole
+        assert bytewise == whole
+        return
+    # The query buffer limit only cuts parsing short: what was yielded before it hit
+    # is what the same parser without that limit yields first.
+    unlimited = {name: value for name, value in limits.items() if name != "max_query_buffer"}
+    reference = outcome_with([data], is_authenticated, unlimited)[0]
+    for requests, message, failed in (whole, pieces, bytewise):
+        assert requests == reference[: len(requests)]
+        if failed and requests != reference:
+            assert message is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(requests=st.lists(request_args, min_size=1, max_size=8),
+       cuts=st.lists(st.integers(0, 10_000), max_size=12))
+def test_unauthenticated_parser_accepts_small_requests_in_any_chunking(
+    requests: list[list[bytes]], cuts: list[int]
+) -> None:
+    # request_args stay far below the unauthenticated limits (10 elements, 16 KB).
+    data = b"".join(pack(*args) for args in requests)
+    assert outcome_with(random_chunks(data, cuts), False, {}) == (requests, None, False)
