@@ -8,8 +8,10 @@ and writes all their replies with one transport.write; a ProtocolError answers i
 error after the replies of the requests before it, then closes. Commands run
 synchronously inside data_received, so no two commands ever interleave.
 
-Back-pressure: when the transport's write buffer passes its high-water mark,
-`pause_writing` stops reading from this client until the buffer drains.
+Output is never a reason to stop reading: a client may write a whole pipeline before it
+reads any reply (redis-py's Pipeline.execute does), and pausing its input while its
+replies wait would deadlock both sides. Redis keeps reading too; what bounds a client
+that never reads is client-output-buffer-limit, as in Redis.
 """
 
 from __future__ import annotations
@@ -186,12 +188,10 @@ class ClientConnection(asyncio.Protocol):
         self.parser = None
 
     def pause_writing(self) -> None:
-        if self.transport is not None:
-            self.transport.pause_reading()
+        pass  # see the module docstring: reading goes on
 
     def resume_writing(self) -> None:
-        if self.transport is not None and not self.is_closing:
-            self.transport.resume_reading()
+        pass
 
     # ------------------------------------------------------------------ helpers
 

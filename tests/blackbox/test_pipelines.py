@@ -130,13 +130,7 @@ def test_asyncio_pipeline_of_30k_commands_matches_real_redis(
 # redis-cli --pipe before its first read) needs the server to keep reading while the
 # replies pile up: Redis does (client-output-buffer-limit normal is 0 0 0, unlimited).
 # 500k GETs are 16 MB of requests, more than the loopback socket buffers hold.
-WRITE_ALL_FIRST = [
-    pytest.param("emberkv", marks=pytest.mark.xfail(strict=True, reason=(
-        "server/connection.py ClientConnection.pause_writing pauses reading while the "
-        "client's output is over the transport's high-water mark, so a client still "
-        "writing its pipeline blocks forever (redis-py Pipeline.execute times out)"))),
-    "redis",
-]
+WRITE_ALL_FIRST = ["emberkv", "redis"]
 
 
 @pytest.mark.parametrize("kind", WRITE_ALL_FIRST)
