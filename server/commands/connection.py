@@ -119,7 +119,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             index += 2
         else:
             raise CommandError(
-                "ERR Syntax error in HELLO option '%s'" % argv[index].decode("utf-8", "replace"))
+                "ERR Syntax error in HELLO option '%s'" % errors.arg_text(argv[index]))
     if credentials is not None:
         if not check_password(ctx, *credentials):
             raise CommandError(errors.WRONGPASS)
@@ -128,7 +128,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     if not client.is_authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise "
-            "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+            "the HELLO AUTH <user> <pass> option can be used to authenticate the "
             "client and select the RESP protocol version at the same time")
     if new_name is not None:
         validate_client_name(new_name)
@@ -245,7 +245,7 @@ def client_setinfo_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """
     attribute = argv[2].upper()
     if attribute not in (b"LIB-NAME", b"LIB-VER"):
-        raise CommandError("ERR Unrecognized option '%s'" % argv[2].decode("utf-8", "replace"))
+        raise CommandError("ERR Unrecognized option '%s'" % errors.arg_text(argv[2]))
     if any(byte < 33 or byte > 126 for byte in argv[3]):
         raise CommandError(
             "ERR %s cannot contain spaces, newlines or special characters."
@@ -290,7 +290,7 @@ def client_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             kind = argv[index + 1].lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 raise CommandError(
-                    "ERR Unknown client type '%s'" % argv[index + 1].decode("utf-8", "replace"))
+                    "ERR Unknown client type '%s'" % errors.arg_text(argv[index + 1]))
             clients = [c for c in clients if kind == b"normal"]
             index += 2
         elif word == b"ID" and index + 1 < len(argv):

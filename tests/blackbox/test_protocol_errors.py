@@ -179,14 +179,9 @@ RAW_BYTES_ERRORS = [
     pack(b"CONFIG", b"a\r\nb"),
     pack(b"OBJECT", b"\xfe" * 200),
     pack(b"SLOWLOG", b"GET", b"1", b"\xff"),
-    # These handlers still format the argument with decode("utf-8", "replace"); the
-    # fix is errors.arg_text(argv[i]) at the raise.
-    pytest.param(pack(b"HELLO", b"3", b"\xffx\x00y"), marks=pytest.mark.xfail(
-        strict=True, reason="server/commands/connection.py hello_command: "
-                            "'Syntax error in HELLO option' decodes with 'replace'")),
-    pytest.param(pack(b"CLIENT", b"LIST", b"TYPE", b"\xffa\x00b"), marks=pytest.mark.xfail(
-        strict=True, reason="server/commands/connection.py client_list_command: "
-                            "'Unknown client type' decodes with 'replace'")),
+    pack(b"HELLO", b"3", b"\xffx\x00y"),
+    pack(b"CLIENT", b"LIST", b"TYPE", b"\xffa\x00b"),
+    pack(b"CLIENT", b"NO-EVICT", b"\xffa\x00b"),
 ]
 
 

@@ -163,9 +163,6 @@ def test_auth_replies_match_redis(
     same_replies(auth_pair, SCENARIOS[name])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server/commands/connection.py hello_command words this NOAUTH as 7.2 does "
-    "('HELLO <proto> AUTH'); 7.0.15 says 'HELLO AUTH <user> <pass>'"))
 @pytest.mark.parametrize("command", [("HELLO",), ("HELLO", "3"), ("HELLO", "2", "SETNAME", "x")],
                          ids=" ".join)
 def test_hello_before_auth_is_refused_like_redis(
@@ -194,14 +191,9 @@ def test_errorstats_count_auth_failures_like_redis(
 # ------------------------------------------------------------------ redis-py
 
 
-HELLO_WORDING = pytest.mark.xfail(strict=True, reason=(
-    "redis-py sends HELLO 3 without AUTH and shows the NOAUTH text, which "
-    "server/commands/connection.py words as 7.2 does"))
-
-
 @pytest.mark.parametrize("protocol, password", [
     (2, None), (2, "wrong"), (2, PASSWORD),
-    pytest.param(3, None, marks=HELLO_WORDING), (3, "wrong"), (3, PASSWORD),
+    (3, None), (3, "wrong"), (3, PASSWORD),
 ])
 def test_redis_py_sees_the_same_outcome(
     auth_pair: tuple[ServerProcess, ServerProcess], protocol: int, password: str | None
