@@ -68,7 +68,13 @@ class ServerProcess:
         )
         log.close()
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                # The caller never gets a server to clean up: stop it here, or it
+                # outlives the test run.
+                self.stop(signal.SIGKILL)
+                raise
         return self
 
     def wait_ready(self, timeout_s: float = 15.0) -> None:
@@ -126,7 +132,9 @@ class ServerProcess:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> "ServerProcess":
-        return self.start()
+        # `with ServerProcess(...).start()` must not start a second process (and leak
+        # the first, which cleanup would no longer know about).
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()

@@ -318,11 +318,11 @@ KINDS = ["emberkv", pytest.param("redis", marks=pytest.mark.needs_redis_server)]
 
 
 def _server_of_kind(request: pytest.FixtureRequest, kind: str) -> ServerProcess:
-    """A new server of `kind`; for "redis", the real_redis fixture applies its skip (or
-    its failure in CI) when redis-server is missing."""
+    """A server of `kind` for a `with` block to start; for "redis", the real_redis
+    fixture applies its skip (or its failure in CI) when redis-server is missing."""
     if kind == "redis":
         request.getfixturevalue("real_redis")
-    return ServerProcess(kind).start()
+    return ServerProcess(kind)
 
 
 def send_until_closed(port: int, data: bytes, timeout_s: float = 10) -> tuple[bytes, str]:
