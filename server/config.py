@@ -682,9 +682,10 @@ DIRECTIVES: tuple[Directive, ...] = (
               recorded=_ENCODING),
     Directive("hash-max-listpack-value", memory_type(), 64, alias="hash-max-ziplist-value",
               recorded=_ENCODING),
-    Directive("list-max-listpack-size", INT, -2, alias="list-max-ziplist-size",
-              recorded=_ENCODING),
-    Directive("list-compress-depth", NONNEG_INT, 0, recorded=_ENCODING),
+    # Node size of lists created from then on (server/quicklist.py), as in Redis.
+    Directive("list-max-listpack-size", INT, -2, alias="list-max-ziplist-size"),
+    Directive("list-compress-depth", NONNEG_INT, 0,
+              recorded="list nodes are never LZF-compressed"),
     Directive("set-max-intset-entries", NONNEG_LONG, 512, recorded=_ENCODING),
     Directive("zset-max-listpack-entries", NONNEG_LONG, 128, alias="zset-max-ziplist-entries",
               recorded=_ENCODING),

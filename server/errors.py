@@ -73,6 +73,16 @@ BITFIELD_TYPE = (
 )
 BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
+# Lists (lists.py); the two *_NOT_POSITIVE texts of LMPOP are ZMPOP's too.
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
+RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+COUNT_NEGATIVE = "ERR COUNT can't be negative"
+MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
 
 
 def wrong_arity(command_name: str) -> str:

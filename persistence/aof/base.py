@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from persistence.aof.records import encode_command
+from server.quicklist import QuickList
 
 ITEMS_PER_COMMAND = 64
 
@@ -27,10 +28,23 @@ def _string_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
     yield [b"SET", key, bytes(value)]
 
 
-# TODO(issue 4): lists (RPUSH), hashes (HMSET), sets (SADD), sorted sets (ZADD).
+def _list_commands(key: bytes, value: QuickList) -> Iterator[list[bytes]]:
+    """RPUSH key e1 .. e64, head to tail, as Redis's rewriteListObject writes a list."""
+    batch: list[bytes] = []
+    for element in value:
+        batch.append(element)
+        if len(batch) == ITEMS_PER_COMMAND:
+            yield [b"RPUSH", key, *batch]
+            batch = []
+    if batch:
+        yield [b"RPUSH", key, *batch]
+
+
+# TODO(issue 4): hashes (HMSET), sets (SADD), sorted sets (ZADD).
 _REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[list[bytes]]]] = {
     bytes: _string_commands,
     bytearray: _string_commands,
+    QuickList: _list_commands,
 }
 
 
