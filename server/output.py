@@ -26,6 +26,7 @@ class DurableLog(Protocol):
     """What the scheduler needs from the AOF writer."""
 
     appended: int
+    waits_for_fsync: bool  # replies wait for the fsync (always), not just the write
 
     def flush(self, force: bool = False) -> int:
         """Write what is buffered; return the offset up to which replies may go."""
@@ -44,6 +45,11 @@ class OutputScheduler:
 
     def send(self, transport: asyncio.Transport, payload: bytes) -> None:
         needed = self.log.appended
+        if needed > self.safe and not self.held and not self.log.waits_for_fsync:
+            # everysec/no: write now, one write per client read. Holding replies to the
+            # end of the loop pass would save writes but stall the clients meanwhile,
+            # which costs far more in Python than the extra write call.
+            self.safe = self.log.flush()
         if not self.held and needed <= self.safe:
             transport.write(payload)
             return

@@ -143,6 +143,10 @@ class AofWriter:
         self.appended += len(data)
 
     @property
+    def waits_for_fsync(self) -> bool:
+        return self.policy is FsyncPolicy.ALWAYS
+
+    @property
     def durable(self) -> int:
         return self.worker.done
 
