@@ -3,7 +3,9 @@ torn tails at startup; CONFIG SET appendonly at run time; write errors (MISCONF)
 
 from __future__ import annotations
 
+import select
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -211,3 +213,29 @@ def test_write_errors_refuse_writes_with_misconf_until_the_disk_recovers(
     # No partial record was left: the file reads back whole.
     assert commands_in(Path(directory) / INCR_1) == [
         [b"SELECT", b"0"], [b"SET", b"a", b"1"], [b"SET", b"b", b"2"], [b"SET", b"c", b"3"]]
+
+
+def test_always_sends_no_reply_before_its_fsync(directory: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """fsync failing holds every reply, reads included (they may have seen the write),
+    until an fsync succeeds; nothing is acknowledged that is not on disk."""
+    control = Path(directory) / "faults"
+    monkeypatch.setenv("EMBERKV_AOF_FAULTS", str(control))
+    server = aof_server(directory, "--appendfsync", "always").start()
+    writer = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    reader = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        control.write_text("fsync:EIO")
+        writer.sendall(encode_command([b"SET", b"k", b"v"]))
+        time.sleep(0.2)
+        reader.sendall(encode_command([b"GET", b"k"]))
+        for sock in (writer, reader):
+            ready, _, _ = select.select([sock], [], [], 0.5)
+            assert not ready, "a reply left before its write was fsynced"
+        control.write_text("")
+        assert writer.recv(100) == b"+OK\r\n"
+        assert reader.recv(100) == b"$1\r\nv\r\n"
+    finally:
+        writer.close()
+        reader.close()
+        server.stop()
