@@ -56,11 +56,16 @@ class _Node:
         start = self.offset(position)
         return bytes(self.data[start:start + self.sizes[position]])
 
-    def elements(self) -> list[bytes]:
-        blob = bytes(self.data)
+    def elements(self, first: int = 0, stop: int | None = None) -> list[bytes]:
+        """The elements at positions first .. stop-1 (all by default), decoding only
+        their bytes."""
+        sizes = self.sizes if first == 0 and stop is None else self.sizes[first:stop]
+        offset = self.offset(first) if first else 0
+        blob = bytes(self.data[offset:offset + sum(sizes)]) if sizes is not self.sizes \
+            else bytes(self.data)
         found = []
         start = 0
-        for size in self.sizes:
+        for size in sizes:
             end = start + size
             found.append(blob[start:end])
             start = end
@@ -303,7 +308,7 @@ class QuickList:
             if position == 0 and len(node) <= wanted - len(found):
                 found += node.elements()
             else:
-                found += node.elements()[position:position + wanted - len(found)]
+                found += node.elements(position, position + wanted - len(found))
             number += 1
             position = 0
         return found
