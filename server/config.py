@@ -687,10 +687,9 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("list-compress-depth", NONNEG_INT, 0,
               recorded="list nodes are never LZF-compressed"),
     Directive("set-max-intset-entries", NONNEG_LONG, 512, recorded=_ENCODING),
-    Directive("zset-max-listpack-entries", NONNEG_LONG, 128, alias="zset-max-ziplist-entries",
-              recorded=_ENCODING),
-    Directive("zset-max-listpack-value", memory_type(), 64, alias="zset-max-ziplist-value",
-              recorded=_ENCODING),
+    # What OBJECT ENCODING reports for sorted sets from then on (server/commands/zsets.py).
+    Directive("zset-max-listpack-entries", NONNEG_LONG, 128, alias="zset-max-ziplist-entries"),
+    Directive("zset-max-listpack-value", memory_type(), 64, alias="zset-max-ziplist-value"),
     Directive("hll-sparse-max-bytes", memory_type(), 3000, recorded=_ENCODING),
     Directive("stream-node-max-bytes", memory_type(), 4096, recorded=_ENCODING),
     Directive("stream-node-max-entries", NONNEG_LONG, 100, recorded=_ENCODING),

@@ -83,6 +83,25 @@ RANK_ZERO = (
 )
 COUNT_NEGATIVE = "ERR COUNT can't be negative"
 MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+# Sorted sets (zsets.py).
+ZADD_NX_XX = "ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIRS = "ERR INCR option supports a single increment-element pair"
+ZSET_NAN_SCORE = "ERR resulting score is not a number (NaN)"
+ZSET_RANGE_NOT_FLOAT = "ERR min or max is not a float"
+ZSET_LEX_RANGE = "ERR min or max not valid string range item"
+ZRANGE_LIMIT_NEEDS_BY = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+ZRANGE_WITHSCORES_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+ZSET_NEED_KEYS = "ERR at least 1 input key is needed for '%s' command"
+ZSET_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
+ZSET_LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+ZRANDMEMBER_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807"
+)
+VALUE_OUT_OF_RANGE = "ERR value is out of range"
 
 
 def wrong_arity(command_name: str) -> str:

@@ -1,6 +1,6 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
-from server.commands import bitmaps, connection, keys, lists, server, strings
+from server.commands import bitmaps, connection, keys, lists, server, strings, zsets
 
 ALL_GROUPS = (
     connection.group,
@@ -8,5 +8,6 @@ ALL_GROUPS = (
     strings.group,
     bitmaps.group,
     lists.group,
+    zsets.group,
     server.group,
 )
