@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from persistence.aof.records import encode_command
 from server.quicklist import QuickList
+from server.sorted_set import SortedSet
 
 ITEMS_PER_COMMAND = 64
 
@@ -40,11 +41,27 @@ def _list_commands(key: bytes, value: QuickList) -> Iterator[list[bytes]]:
         yield [b"RPUSH", key, *batch]
 
 
-# TODO(issue 4): hashes (HMSET), sets (SADD), sorted sets (ZADD).
+def _sorted_set_commands(key: bytes, value: SortedSet) -> Iterator[list[bytes]]:
+    """ZADD key score member ... (64 pairs a command) in rank order, scores in %.17g as
+    Redis's rewriteSortedSetObject writes them; ZADD makes the encoding choice again."""
+    batch: list[bytes] = []
+    for member, score in value.items():
+        batch.append(b"inf" if score == float("inf") else
+                     b"-inf" if score == float("-inf") else b"%.17g" % score)
+        batch.append(member)
+        if len(batch) == 2 * ITEMS_PER_COMMAND:
+            yield [b"ZADD", key, *batch]
+            batch = []
+    if batch:
+        yield [b"ZADD", key, *batch]
+
+
+# TODO(issue 4): hashes (HMSET), sets (SADD).
 _REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[list[bytes]]]] = {
     bytes: _string_commands,
     bytearray: _string_commands,
     QuickList: _list_commands,
+    SortedSet: _sorted_set_commands,
 }
 
 
