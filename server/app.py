@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from persistence.aof.loader import AofLoadError, UnknownCommand
+from persistence.aof.loader import AofLoadError, LoadResult, UnknownCommand
 from persistence.aof.manifest import ManifestError
 from persistence.aof.service import AofService
 from persistence.files import file_ops_from_environment
@@ -123,6 +123,7 @@ class App:
         self.aof: AofService | None = None
         self.output: OutputScheduler | None = None
         self._log_record: Any = None  # the write-stream subscriber feeding the AOF
+        self._loading: LoadResult | None = None  # progress while the AOF replays
         config.on_change("appendonly", self._apply_appendonly)
         config.on_change("appendfsync", self._apply_appendfsync)
         self.server.add_info_provider("persistence", self._aof_info)
@@ -139,13 +140,15 @@ class App:
             os.chdir(directory)
         except OSError as error:
             raise SystemExit(f"Can't chdir to '{directory}': {error.strerror}") from None
-        if self.config["appendonly"]:
-            self._load_aof()
+        # Loading happens with the listeners open, as in Redis: clients get -LOADING.
+        self.server.is_loading = bool(self.config["appendonly"])
         await self._listen()
         for signum, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
             self.loop.add_signal_handler(signum, self._on_signal, name)
         self._schedule_cron()
         log.log(NOTICE, "Server initialized")
+        if self.config["appendonly"]:
+            await self._load_aof()
         log.log(NOTICE, "Ready to accept connections tcp")
 
     async def _listen(self) -> None:
@@ -228,7 +231,7 @@ class App:
         self._schedule_cron()
 
     def _run_active_expiry(self) -> None:
-        if self._expire_handle is not None:
+        if self._expire_handle is not None or self.server.is_loading:
             return
         finished = self.server.keyspace.active_expire_cycle(EXPIRE_SLICE_MS)
         if not finished and self.loop is not None:
@@ -264,8 +267,9 @@ class App:
                           self.config["appendfsync"], file_ops_from_environment(), on_durable,
                           disable_auto_gc=self.config["aof-disable-auto-gc"])
 
-    def _load_aof(self) -> None:
-        """Startup with appendonly yes: replay the AOF (or create one), then log."""
+    async def _load_aof(self) -> None:
+        """Startup with appendonly yes: replay the AOF (or create one), then log. The
+        loop serves clients (-LOADING, INFO) between slices of the replay."""
         service = self._new_aof_service()
         client = ClientState("aof")
         ctx = CommandContext(self.server, client)
@@ -278,8 +282,10 @@ class App:
 
         keyspace = self.server.keyspace
         self.server.is_loading = keyspace.is_loading = True
+        result = self._loading = LoadResult()
         try:
-            result = service.start(replay, self.config["aof-load-truncated"])
+            for _ in service.start_steps(replay, self.config["aof-load-truncated"], result):
+                await asyncio.sleep(0)
         except ManifestError as error:
             log.warning("%s", error.report(REDIS_VERSION))
             raise SystemExit(1) from None
@@ -292,6 +298,7 @@ class App:
             raise SystemExit(1) from None
         finally:
             self.server.is_loading = keyspace.is_loading = False
+            self._loading = None
         if result.commands:
             log.log(NOTICE, "Done loading AOF: %d commands replayed", result.commands)
         self._attach_aof(service)
@@ -355,7 +362,22 @@ class App:
                 self.output.tick()
 
     def _aof_info(self) -> list[tuple[str, Any]]:
-        return self.aof.info_fields() if self.aof is not None else []
+        fields = self.aof.info_fields() if self.aof is not None else []
+        loading = self._loading
+        if loading is not None:
+            elapsed_s = max(time.time() - loading.started_s, 1e-6)
+            done, total = loading.loaded_bytes, loading.total_bytes
+            rate = done / elapsed_s
+            fields += [
+                ("aof_enabled", 1),  # loading the AOF means it is on
+                ("loading_start_time", int(loading.started_s)),
+                ("loading_total_bytes", total),
+                ("loading_rdb_used_mem", 0),
+                ("loading_loaded_bytes", done),
+                ("loading_loaded_perc", f"{100.0 * done / total if total else 0:.2f}"),
+                ("loading_eta_seconds", int((total - done) / rate) if rate else 1),
+            ]
+        return fields
 
     def _aof_shutdown_step(self, _request: ShutdownRequest) -> str | None:
         if self.aof is None:

@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Generator, Iterator
 
 from persistence.aof.manifest import AofFile, FileType, Manifest
 from persistence.aof.records import RecordFormatError, RecordReader, TruncatedRecord
@@ -42,27 +42,54 @@ class UnknownCommand(Exception):
 Replay = Callable[[list[bytes]], None]
 
 
+# Hand control back to the caller (the event loop answers -LOADING meanwhile) this
+# often, as Redis processes events every 1024 commands while loading.
+STEP_COMMANDS = 1024
+PROGRESS_LOG_INTERVAL_S = 5.0
+
+
 @dataclass
 class LoadResult:
+    """Progress while loading (INFO loading_* fields), the outcome after."""
+
     commands: int = 0
     base_size: int = 0
-    total_size: int = 0
+    total_size: int = 0  # bytes of the files loaded so far, complete ones
+    total_bytes: int = 0  # bytes of every file to load (loading_total_bytes)
+    loaded_bytes: int = 0
+    started_s: float = 0.0  # unix time (loading_start_time)
 
 
 def load_aof(directory: str, manifest: Manifest, replay: Replay, *,
              load_truncated: bool) -> LoadResult:
     result = LoadResult()
+    for _ in load_steps(directory, manifest, replay, result, load_truncated=load_truncated):
+        pass
+    return result
+
+
+def load_steps(directory: str, manifest: Manifest, replay: Replay, result: LoadResult, *,
+               load_truncated: bool) -> Iterator[None]:
+    """Load as load_aof does, yielding every STEP_COMMANDS commands; `result` shows
+    the progress meanwhile."""
     files = manifest.files_to_load()
+    result.started_s = time.time()
+    for entry in files:
+        try:
+            result.total_bytes += os.path.getsize(os.path.join(directory, entry.name))
+        except OSError:
+            pass  # reported by _load_file with the file's name
     started = time.monotonic()
     for index, entry in enumerate(files):
         path = os.path.join(directory, entry.name)
         is_last = index == len(files) - 1
         file_started = time.monotonic()
-        size = _load_file(path, entry, replay, result, is_last=is_last,
-                          load_truncated=load_truncated)
+        size = yield from _load_file(path, entry, replay, result, is_last=is_last,
+                                     load_truncated=load_truncated)
         if entry.type is FileType.BASE:
             result.base_size = size
         result.total_size += size
+        result.loaded_bytes = result.total_size
         kind = "base" if entry.type is FileType.BASE else "incr"
         log.log(25, "DB loaded from %s file %s: %.3f seconds", kind, entry.name,
                 time.monotonic() - file_started)
@@ -73,7 +100,7 @@ def load_aof(directory: str, manifest: Manifest, replay: Replay, *,
 
 
 def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
-               is_last: bool, load_truncated: bool) -> int:
+               is_last: bool, load_truncated: bool) -> Generator[None, None, int]:
     try:
         stream = open(path, "rb")
     except OSError as error:
@@ -90,9 +117,18 @@ def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
         reader = RecordReader(stream)
         queued: list[list[bytes]] | None = None
         multi_start = 0
-        end = 0
+        next_step = result.commands + STEP_COMMANDS
+        next_log = time.monotonic() + PROGRESS_LOG_INTERVAL_S
         try:
             for argv, end in reader:
+                if result.commands >= next_step:
+                    next_step = result.commands + STEP_COMMANDS
+                    result.loaded_bytes = result.total_size + end
+                    if time.monotonic() >= next_log:
+                        next_log = time.monotonic() + PROGRESS_LOG_INTERVAL_S
+                        log.log(25, "Loading the AOF: %d commands, %d of %d bytes",
+                                result.commands, result.loaded_bytes, result.total_bytes)
+                    yield
                 name = argv[0].lower()
                 if name == b"multi":
                     if queued is None:
@@ -123,7 +159,7 @@ def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
             log.warning("Revert incomplete MULTI/EXEC transaction in AOF file %s", entry.name)
             return _torn_tail(path, entry, multi_start, is_last=is_last,
                               load_truncated=load_truncated)
-        return end
+        return reader.offset
 
 
 def _replay(replay: Replay, argv: list[bytes], entry: AofFile) -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from persistence.aof.base import SnapshotEntry, base_records
-from persistence.aof.loader import LoadResult, Replay, load_aof
+from persistence.aof.loader import LoadResult, Replay, load_steps
 from persistence.aof.manifest import (
     AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
 )
@@ -54,24 +54,32 @@ class AofService:
     def start(self, replay: Replay, load_truncated: bool) -> LoadResult:
         """Load the AOF that exists (raising AofLoadError or ManifestError when it
         cannot be), or create a fresh one; then open it for appending."""
+        result = LoadResult()
+        for _ in self.start_steps(replay, load_truncated, result):
+            pass
+        return result
+
+    def start_steps(self, replay: Replay, load_truncated: bool,
+                    result: LoadResult) -> Iterator[None]:
+        """start(), yielding now and then while loading so the caller can serve
+        clients (-LOADING); `result` shows the progress."""
         os.makedirs(self.directory, exist_ok=True)
         manifest = Manifest.load(self.manifest_path)
-        result = LoadResult()
         if manifest is None or (manifest.base is None and not manifest.incrs):
             # TODO(issue 3): upgrade a pre-7 single-file appendonly.aof found in `dir`.
             self.manifest = manifest or Manifest()
             self._write_base([])
             self._open_new_incr()
-            return result
+            return
         self.manifest = manifest
-        result = load_aof(self.directory, manifest, replay, load_truncated=load_truncated)
+        yield from load_steps(self.directory, manifest, replay, result,
+                              load_truncated=load_truncated)
         # Redis reports the base file's size as the rewrite base after a load.
         self.base_size = result.base_size
         if not manifest.incrs:
             self._open_new_incr(total_size=result.total_size)
         else:
             self._open_incr(manifest.incrs[-1].name, result.total_size)
-        return result
 
     # ------------------------------------------------------------------ run time
 

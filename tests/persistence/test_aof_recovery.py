@@ -16,7 +16,7 @@ import redis
 
 from persistence.aof.records import encode_command
 from tests.persistence.helpers import aof_server, commands_in, start_failure, temp_dir
-from tests.servers import ServerProcess, has_traceback
+from tests.servers import ServerProcess, has_traceback, ping_reply
 
 INCR_1 = Path("appendonlydir") / "appendonly.aof.1.incr.aof"
 
@@ -238,4 +238,41 @@ def test_always_sends_no_reply_before_its_fsync(directory: str,
     finally:
         writer.close()
         reader.close()
+        server.stop()
+
+
+def test_clients_get_loading_while_a_large_aof_replays(directory: str) -> None:
+    aof_dir = Path(directory) / "appendonlydir"
+    aof_dir.mkdir()
+    (aof_dir / "appendonly.aof.1.base.aof").write_bytes(b"")
+    count = 150_000
+    records = [encode_command([b"SELECT", b"0"])] + [
+        encode_command([b"SET", b"key:%d" % n, b"value"]) for n in range(count)]
+    (aof_dir / "appendonly.aof.1.incr.aof").write_bytes(b"".join(records))
+    (aof_dir / "appendonly.aof.manifest").write_bytes(
+        b"file appendonly.aof.1.base.aof seq 1 type b\n"
+        b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+    server = aof_server(directory)
+    server.start(wait=False)
+    try:
+        seen_loading = b""
+        info = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            reply = ping_reply(server.port)
+            if reply.startswith(b"-LOADING"):
+                seen_loading = reply
+                with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                    sock.sendall(b"INFO persistence\r\n")
+                    time.sleep(0.05)
+                    info = sock.recv(65536).decode()
+            elif reply.startswith(b"+PONG"):
+                break
+            time.sleep(0.01)
+        assert seen_loading == b"-LOADING Redis is loading the dataset in memory\r\n"
+        if "loading:1" in info:
+            assert f"loading_total_bytes:{sum(map(len, records))}" in info
+            assert "loading_loaded_perc:" in info and "loading_eta_seconds:" in info
+        assert server.client().dbsize() == count
+    finally:
         server.stop()
