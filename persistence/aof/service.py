@@ -1,6 +1,7 @@
 """AofService: the AOF's lifecycle as the composition root drives it.
 
-    start (appendonly yes) -> load base + incrs -> open the last incr -> append/flush*
+    start (appendonly yes) -> [upgrade a Redis 6 single file] -> load base + incrs
+        -> open the last incr -> append/flush*
         -> [CONFIG SET appendonly no -> close] -> shutdown: flush + fsync
     CONFIG SET appendonly yes -> new base from a snapshot -> new incr -> append/flush*
 
@@ -64,9 +65,8 @@ class AofService:
         """start(), yielding now and then while loading so the caller can serve
         clients (-LOADING); `result` shows the progress."""
         os.makedirs(self.directory, exist_ok=True)
-        manifest = Manifest.load(self.manifest_path)
+        manifest = self._upgrade_single_file(Manifest.load(self.manifest_path))
         if manifest is None or (manifest.base is None and not manifest.incrs):
-            # TODO(issue 3): upgrade a pre-7 single-file appendonly.aof found in `dir`.
             self.manifest = manifest or Manifest()
             self._write_base([])
             self._open_new_incr()
@@ -80,6 +80,29 @@ class AofService:
             self._open_new_incr(total_size=result.total_size)
         else:
             self._open_incr(manifest.incrs[-1].name, result.total_size)
+
+    def _upgrade_single_file(self, manifest: Manifest | None) -> Manifest | None:
+        """A Redis 6 AOF (`<dir>/appendonly.aof`, one file) becomes the base of a
+        multi-part AOF, as Redis 7 does: manifest first, then the move, so a crash in
+        between is finished on the next start. A file already in the AOF directory
+        wins over one left in `dir`."""
+        old_path = self.filename
+        new_path = self._path(self.filename)
+        if manifest is None:
+            if not os.path.isfile(old_path):
+                return None
+            log.log(25, "Upgrading the single-file AOF %s to the multi-part layout",
+                    self.filename)
+            manifest = Manifest(base=AofFile(self.filename, 1, FileType.BASE))
+            manifest.persist(self.manifest_path)
+        elif not (manifest.base is not None and manifest.base.name == self.filename):
+            return manifest
+        if os.path.isfile(old_path) and not os.path.exists(new_path):
+            os.rename(old_path, new_path)
+            fsync_directory(self.directory)
+            fsync_directory(".")
+            log.log(25, "Moved %s into %s", self.filename, self.directory)
+        return manifest
 
     # ------------------------------------------------------------------ run time
 

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import pytest
 
+from persistence.aof.records import encode_command
 from tests.persistence.helpers import (
     aof_server, commands_in, normalized, start_failure, temp_dir,
 )
@@ -164,3 +165,24 @@ def test_fixture_after_rewrites_serves_the_same_data(directory: str) -> None:
         assert client.lrange("q", 0, -1) == [b"v2"]
     finally:
         server.stop()
+
+
+def test_single_file_aof_of_redis_6_is_upgraded_and_stays_readable(directory: str) -> None:
+    old = Path(directory) / "appendonly.aof"
+    old.write_bytes(encode_command([b"SELECT", b"0"]) + encode_command([b"SET", b"old", b"1"]))
+    ember = aof_server(directory).start()
+    try:
+        client = ember.client()
+        assert client.get("old") == b"1"
+        client.set("new", "2")
+    finally:
+        ember.stop()
+    aof_dir = Path(directory) / "appendonlydir"
+    assert not old.exists()
+    assert (aof_dir / "appendonly.aof.manifest").read_bytes() == (
+        b"file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
+    real = ServerProcess("redis", ["--appendonly", "yes"], directory=directory).start()
+    try:
+        assert real.client().mget("old", "new") == [b"1", b"2"]
+    finally:
+        real.stop()
