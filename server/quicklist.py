@@ -315,25 +315,32 @@ class QuickList:
 
     # ------------------------------------------------------------ by value
 
-    def find(self, value: bytes, from_left: bool = True) -> Iterator[int]:
-        """Indexes of the elements equal to value, from the head or from the tail."""
+    def find(self, value: bytes, from_left: bool = True, within: int = 0) -> Iterator[int]:
+        """Indexes of the elements equal to value, from the head or from the tail; with
+        `within` > 0 only that many elements from the starting end are looked at (LPOS
+        MAXLEN), so the search costs O(within), not O(len)."""
         nodes = list(self.nodes)
+        within = within or self.length
         if from_left:
             base = 0
             for node in nodes:
+                if base >= within:
+                    return
                 if node.may_contain(value):
                     for position, element in enumerate(node.elements()):
-                        if element == value:
+                        if element == value and base + position < within:
                             yield base + position
                 base += len(node)
         else:
             base = self.length
             for node in reversed(nodes):
+                if self.length - base >= within:
+                    return
                 base -= len(node)
                 if node.may_contain(value):
                     elements = node.elements()
                     for position in range(len(elements) - 1, -1, -1):
-                        if elements[position] == value:
+                        if elements[position] == value and self.length - base - position <= within:
                             yield base + position
 
     def remove(self, value: bytes, count: int) -> int:

@@ -461,12 +461,8 @@ def lpos_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         return [] if count is not None else None
     from_left = rank > 0
     skip = 0 if rank == LLONG_MIN else abs(rank) - 1
-    length = len(quicklist)
     matches: list[int] = []
-    for position in quicklist.find(argv[2], from_left):
-        scanned = position + 1 if from_left else length - position
-        if maxlen and scanned > maxlen:
-            break
+    for position in quicklist.find(argv[2], from_left, within=maxlen):
         if skip:
             skip -= 1
             continue

@@ -99,3 +99,12 @@ def test_memory_per_small_element_is_close_to_its_bytes() -> None:
     per_element = sys.getsizeof(quicklist) / len(quicklist)
     # 7 bytes of data + 4 of length; Redis's listpack needs about 9 for these.
     assert per_element < 15
+
+
+def test_find_within_looks_only_at_that_many_elements_from_its_end() -> None:
+    quicklist = QuickList(2, [b"a", b"b", b"a", b"c", b"a"])
+    assert list(quicklist.find(b"a", within=3)) == [0, 2]
+    assert list(quicklist.find(b"a", within=2)) == [0]
+    assert list(quicklist.find(b"a", from_left=False, within=1)) == [4]
+    assert list(quicklist.find(b"a", from_left=False, within=3)) == [4, 2]
+    assert list(quicklist.find(b"a", from_left=False, within=2)) == [4]
