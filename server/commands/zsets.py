@@ -378,6 +378,9 @@ def lex_rank_bounds(zset: SortedSet, bounds: LexRange, is_reverse: bool) -> tupl
     if bounds.is_empty() or not size:
         return 0, 0
     order = zset.order
+    # Redis first checks the ends: the last member must be above min, the first below max.
+    if not bounds.above_low(order[-1][1]) or not bounds.below_high(order[0][1]):
+        return 0, 0
     if zset.is_listpack:
         items = list(order)
         if not is_reverse:
@@ -648,8 +651,9 @@ def _source_score(source: Any, member: bytes) -> float | None:
     return 1.0 if member in source else None
 
 
-def _lookup_source(ctx: CommandContext, key: bytes, for_write: bool) -> Any:
-    value = ctx.db.lookup(key) if for_write else ctx.db.read(key)
+def _lookup_source(ctx: CommandContext, key: bytes) -> Any:
+    """An input of a set operation: read lookups (hits and misses) even for STORE."""
+    value = ctx.db.read(key)
     if value is None or type(value) is SortedSet or getattr(value, "redis_type", "") == "set":
         return value
     raise CommandError(errors.WRONGTYPE)
@@ -666,7 +670,7 @@ def parse_set_operation(ctx: CommandContext, argv: list[bytes], numkeys_index: i
     first = numkeys_index + 1
     if setnum > len(argv) - first:
         raise CommandError(errors.SYNTAX)
-    sources = [_lookup_source(ctx, key, is_store) for key in argv[first:first + setnum]]
+    sources = [_lookup_source(ctx, key) for key in argv[first:first + setnum]]
     weights = [1.0] * setnum
     aggregate = AGGREGATE_SUM
     with_scores = False
