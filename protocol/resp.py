@@ -151,7 +151,10 @@ class RequestParser:
         # over at the first request the fast path cannot vouch for (inline commands,
         # unusual headers, a CRLF inside a value, an unfinished request), so it alone
         # decides errors. One attempt per call keeps the work linear.
-        fast = self.is_authenticated and end - pos <= self.fast_path_max_buffer
+        # No value in a buffer this small can pass max_bulk_len, so the fast path
+        # need not check each one.
+        fast = (self.is_authenticated and end - pos <= self.fast_path_max_buffer
+                and end - pos <= self.max_bulk_len)
         try:
             while pos < end:
                 if fast and not self._remaining and buf[pos] == 42:
@@ -159,30 +162,32 @@ class RequestParser:
                     tokens = buf[pos:end].split(b"\r\n") if pos else buf.split(b"\r\n")
                     last = len(tokens) - 1  # tokens[last] has no CRLF after it yet
                     header = _BULK_HEADERS.get
+                    count_of = _CANONICAL_COUNTS.get
                     done = 0
                     try:
                         while done < last:
-                            count = _CANONICAL_COUNTS.get(tokens[done])
+                            count = count_of(tokens[done])
                             if count is None:
                                 break
                             stop = done + 1 + 2 * count
                             if stop > last:
                                 break
                             # Each `$<len>` header must be exactly the one its value needs.
-                            if count == 2:  # unrolled for the commonest shapes
-                                if (tokens[done + 1] != header(len(tokens[done + 2]))
-                                        or tokens[done + 3] != header(len(tokens[done + 4]))):
+                            if count == 3:  # unrolled for the commonest shapes
+                                h1, a1, h2, a2, h3, a3 = tokens[done + 1 : stop]
+                                if (h1 != header(len(a1)) or h2 != header(len(a2))
+                                        or h3 != header(len(a3))):
                                     break
-                            elif count == 3:
-                                if (tokens[done + 1] != header(len(tokens[done + 2]))
-                                        or tokens[done + 3] != header(len(tokens[done + 4]))
-                                        or tokens[done + 5] != header(len(tokens[done + 6]))):
+                                argv = [a1, a2, a3]
+                            elif count == 2:
+                                h1, a1, h2, a2 = tokens[done + 1 : stop]
+                                if h1 != header(len(a1)) or h2 != header(len(a2)):
                                     break
-                            elif tokens[done + 1 : stop : 2] != list(
-                                map(header, map(len, tokens[done + 2 : stop : 2]))
-                            ):
-                                break
-                            argv = tokens[done + 2 : stop : 2]
+                                argv = [a1, a2]
+                            else:
+                                argv = tokens[done + 2 : stop : 2]
+                                if tokens[done + 1 : stop : 2] != list(map(header, map(len, argv))):
+                                    break
                             done = stop
                             yield argv
                             if not self.is_authenticated:

@@ -40,6 +40,10 @@ class Executor:
         # Both are mutated in place, never replaced, so holding them is safe.
         self._monitors = server.monitors
         self._config_values = server.config.values
+        self._write_subscribers = self.writes.subscribers
+        self._slowlog_threshold_ns: float = 0
+        self._set_slowlog_threshold(server.config["slowlog-log-slower-than"])
+        server.config.on_change("slowlog-log-slower-than", self._set_slowlog_threshold)
 
     def resolve(self, argv: list[bytes]) -> CommandSpec | ErrorReply:
         """The spec argv names, or the error Redis answers for a bad name or arity."""
@@ -70,15 +74,21 @@ class Executor:
             spec = resolved  # type: ignore[assignment]
         if not ctx.client.is_authenticated and not spec.is_no_auth:
             return self._reject(spec, errors.NOAUTH)
-        if self.server.is_loading and not spec.is_allowed_while_loading:
-            return self._reject(spec, errors.LOADING)
-        if self.server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
-            # Persistence is failing (AOF write error): Redis refuses writes, and PING
-            # too, so a health check notices; reads keep working.
-            refusal = self.server.write_refusal()
+        if self.server.has_command_gates:
+            refusal = self._gate_refusal(spec)
             if refusal is not None:
                 return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
+
+    def _gate_refusal(self, spec: CommandSpec) -> str | None:
+        server = self.server
+        if server.is_loading and not spec.is_allowed_while_loading:
+            return errors.LOADING
+        if server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
+            # Persistence is failing (AOF write error): Redis refuses writes, and PING
+            # too, so a health check notices; reads keep working.
+            return server.write_refusal()
+        return None
 
     def call(self, ctx: CommandContext, spec: CommandSpec, argv: list[bytes]) -> Any:
         # Runs for every command: attribute lookups are kept to the ones it needs.
@@ -98,12 +108,11 @@ class Executor:
             reply = ErrorReply("ERR internal error")
             spec.stats.failed_calls += 1
             self._count_error(reply.message)
-        duration_us = (_perf_ns() - started) // 1000
+        elapsed_ns = _perf_ns() - started
         stats = spec.stats
         stats.calls += 1
-        stats.usec += duration_us
-        self.stats.total_commands_processed += 1
-        if keyspace.dirty != dirty_before and spec.is_write:
+        stats.nsec += elapsed_ns
+        if keyspace.dirty != dirty_before and spec.is_write and self._write_subscribers:
             propagated = ctx.propagated
             if propagated is None:
                 self.writes.emit(ctx.db.index, argv)
@@ -114,11 +123,14 @@ class Executor:
             ctx.propagated = None
         if self._monitors and not spec.is_skip_monitor:
             self._feed_monitors(ctx, spec, argv)
-        if duration_us >= self._config_values["slowlog-log-slower-than"] >= 0 \
-                and not spec.is_skip_slowlog:
-            self.server.slowlog.record(argv, duration_us, ctx.client,
+        if elapsed_ns >= self._slowlog_threshold_ns and not spec.is_skip_slowlog:
+            self.server.slowlog.record(argv, elapsed_ns // 1000, ctx.client,
                                        self._config_values["slowlog-max-len"])
         return reply
+
+    def _set_slowlog_threshold(self, threshold_us: int) -> None:
+        # Negative disables the slow log: no duration reaches infinity.
+        self._slowlog_threshold_ns = threshold_us * 1000 if threshold_us >= 0 else float("inf")
 
     def replay(self, ctx: CommandContext, argv: list[bytes]) -> Any:
         """Run a command from the AOF: no auth or loading gates, same semantics."""

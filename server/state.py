@@ -29,7 +29,6 @@ REDIS_VERSION = "7.0.15"
 @dataclass
 class Stats:
     total_connections_received: int = 0
-    total_commands_processed: int = 0
     rejected_connections: int = 0
     total_error_replies: int = 0
     unexpected_error_replies: int = 0
@@ -44,6 +43,14 @@ class Stats:
     net_samples: collections.deque[tuple[float, int, int]] = field(
         default_factory=lambda: collections.deque(maxlen=16)
     )
+
+    # Commands processed are the sum of the command table's call counters (installed by
+    # ServerState), so the per-command path keeps one counter instead of two.
+    count_commands: Callable[[], int] = lambda: 0
+
+    @property
+    def total_commands_processed(self) -> int:
+        return self.count_commands()
 
     def sample_ops(self) -> None:
         now = time.monotonic()
@@ -67,7 +74,7 @@ class Stats:
 
     def reset(self) -> None:
         fresh = Stats()
-        for name in ("total_connections_received", "total_commands_processed",
+        for name in ("total_connections_received",
                      "rejected_connections", "total_error_replies",
                      "unexpected_error_replies", "net_input_bytes", "net_output_bytes"):
             setattr(self, name, getattr(fresh, name))
@@ -141,13 +148,18 @@ class ServerState:
         self.clients: dict[int, ClientState] = {}
         self.monitors: list[ClientState] = []
         self.stats = Stats()
+        self.stats.count_commands = self._count_commands
         self.slowlog = SlowLog()
         self.started_ms = now_ms()
         self.started_monotonic = time.monotonic()
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
         self.tcp_port = config["port"]
-        self.is_loading = False
+        # Any gate that can refuse a command (loading, failing persistence): one flag,
+        # so the executor's per-command path tests a single attribute.
+        self.has_command_gates = False
+        self._is_loading = False
+        self._write_refusal: Callable[[], str | None] | None = None
         self.config_file = config.config_file
         self.executable = ""
         self.replication_id = os.urandom(20).hex()
@@ -165,10 +177,37 @@ class ServerState:
         # for a section INFO does not know adds that section.
         self.info_providers: dict[str, list[InfoProvider]] = {}
         # Installed by the application while the AOF is on (issue 3): the loop's
-        # "before replies" phase (server/output.py) that connections send through, and
-        # the reason write commands are refused (-MISCONF), or None when they are not.
+        # "before replies" phase (server/output.py) that connections send through.
         self.reply_gate: Any = None
-        self.write_refusal: Callable[[], str | None] | None = None
+
+    @property
+    def is_loading(self) -> bool:
+        return self._is_loading
+
+    @is_loading.setter
+    def is_loading(self, value: bool) -> None:
+        self._is_loading = value
+        self.has_command_gates = value or self._write_refusal is not None
+
+    @property
+    def write_refusal(self) -> Callable[[], str | None] | None:
+        """Installed while the AOF is on: the reason write commands are refused
+        (-MISCONF), or None when they are not."""
+        return self._write_refusal
+
+    @write_refusal.setter
+    def write_refusal(self, value: Callable[[], str | None] | None) -> None:
+        self._write_refusal = value
+        self.has_command_gates = self._is_loading or value is not None
+
+    def _count_commands(self) -> int:
+        total = 0
+        pending = list(self.registry)
+        while pending:
+            spec = pending.pop()
+            total += spec.stats.calls
+            pending.extend(spec.subcommands.values())
+        return total
 
     def add_info_provider(self, section: str, provider: "InfoProvider") -> None:
         self.info_providers.setdefault(section.lower(), []).append(provider)

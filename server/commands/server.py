@@ -472,7 +472,7 @@ def config_resetstat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     pending = list(server.registry)
     while pending:
         spec = pending.pop()
-        spec.stats.calls = spec.stats.usec = 0
+        spec.stats.calls = spec.stats.nsec = 0
         spec.stats.rejected_calls = spec.stats.failed_calls = 0
         pending.extend(spec.subcommands.values())
     return OK
