@@ -126,6 +126,7 @@ class App:
         self._loading: LoadResult | None = None  # progress while the AOF replays
         config.on_change("appendonly", self._apply_appendonly)
         config.on_change("appendfsync", self._apply_appendfsync)
+        config.on_change("aof-timestamp-enabled", self._apply_aof_timestamps)
         self.server.add_info_provider("persistence", self._aof_info)
         self.server.shutdown_steps.append(self._aof_shutdown_step)
 
@@ -265,7 +266,8 @@ class App:
 
         return AofService(self.config["appenddirname"], self.config["appendfilename"],
                           self.config["appendfsync"], file_ops_from_environment(), on_durable,
-                          disable_auto_gc=self.config["aof-disable-auto-gc"])
+                          disable_auto_gc=self.config["aof-disable-auto-gc"],
+                          timestamps=self.config["aof-timestamp-enabled"])
 
     async def _load_aof(self) -> None:
         """Startup with appendonly yes: replay the AOF (or create one), then log. The
@@ -360,6 +362,10 @@ class App:
             self.aof.set_policy(policy)
             if self.output is not None:
                 self.output.tick()
+
+    def _apply_aof_timestamps(self, enabled: bool) -> None:
+        if self.aof is not None:
+            self.aof.set_timestamps(enabled)
 
     def _aof_info(self) -> list[tuple[str, Any]]:
         fields = self.aof.info_fields() if self.aof is not None else []

@@ -718,7 +718,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("aof-load-truncated", BOOL, True),
     Directive("aof-use-rdb-preamble", BOOL, True,
               recorded="base files are written in RESP form until RDB arrives (issue 5)"),
-    Directive("aof-timestamp-enabled", BOOL, False, recorded=_PERSISTENCE_YET),
+    Directive("aof-timestamp-enabled", BOOL, False),
     Directive("aof-rewrite-incremental-fsync", BOOL, True, recorded=_PERSISTENCE_YET),
     Directive("aof-disable-auto-gc", BOOL, False),
     # ---- events

@@ -34,6 +34,10 @@ def select_record(db_index: int) -> bytes:
     return encode_command([b"SELECT", b"%d" % db_index])
 
 
+def timestamp_annotation(unix_s: int) -> bytes:
+    return b"#TS:%d\r\n" % unix_s
+
+
 class TruncatedRecord(Exception):
     def __init__(self, valid_up_to: int) -> None:
         super().__init__(f"end of file inside a record after offset {valid_up_to}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any, Callable, Iterable, Iterator
 
 from persistence.aof.base import SnapshotEntry, base_records
@@ -23,6 +24,7 @@ from persistence.aof.loader import LoadResult, Replay, load_steps
 from persistence.aof.manifest import (
     AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
 )
+from persistence.aof.records import timestamp_annotation
 from persistence.aof.writer import AofWriter, FsyncPolicy
 from persistence.files import FileOps, atomic_replace, fsync_directory, write_all
 
@@ -31,13 +33,15 @@ log = logging.getLogger("emberkv.aof")
 
 class AofService:
     def __init__(self, dirname: str, filename: str, policy: str, ops: FileOps,
-                 on_durable: Callable[[int], None], disable_auto_gc: bool = False) -> None:
+                 on_durable: Callable[[int], None], disable_auto_gc: bool = False,
+                 timestamps: bool = False) -> None:
         self.directory = dirname  # relative to the working directory (`dir`)
         self.filename = filename
         self.policy = FsyncPolicy(policy)
         self.ops = ops
         self.on_durable = on_durable
         self.disable_auto_gc = disable_auto_gc
+        self.timestamps = timestamps
         self.manifest = Manifest()
         self.writer: AofWriter | None = None
         self.base_size = 0
@@ -132,6 +136,11 @@ class AofService:
             self.writer = None
         return None
 
+    def set_timestamps(self, enabled: bool) -> None:
+        self.timestamps = enabled
+        if self.writer is not None:
+            self.writer.timestamps = enabled
+
     def set_policy(self, policy: str) -> None:
         self.policy = FsyncPolicy(policy)
         if self.writer is not None:
@@ -151,6 +160,9 @@ class AofService:
             nonlocal size
             chunk: list[bytes] = []
             pending = 0
+            if self.timestamps:
+                chunk.append(timestamp_annotation(int(time.time())))
+                pending = len(chunk[0])
             for record in base_records(entries):
                 chunk.append(record)
                 pending += len(record)
@@ -187,6 +199,7 @@ class AofService:
     def _start_writer(self, fd: int, file_size: int, total_size: int) -> None:
         self.writer = AofWriter(fd, file_size, self.policy, self.ops, self.on_durable,
                                 total_size=total_size)
+        self.writer.timestamps = self.timestamps
 
     def _collect_history(self) -> None:
         """Drop history files: first from the manifest, then from the disk, so the

@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Callable
 
-from persistence.aof.records import encode_command, select_record
+from persistence.aof.records import encode_command, select_record, timestamp_annotation
 from persistence.files import FileOps
 
 log = logging.getLogger("emberkv.aof")
@@ -121,6 +121,10 @@ class AofWriter:
         self.appended = 0
         self.written = 0
         self._last_db = -1
+        # aof-timestamp-enabled: a "#TS:<unix s>" line before the first record of each
+        # new second, for redis-check-aof --truncate-to-timestamp.
+        self.timestamps = False
+        self._last_timestamp_s = 0
         self.write_error: OSError | None = None
         self._last_error_log = 0.0
         self.delayed_fsync = 0
@@ -131,6 +135,8 @@ class AofWriter:
     # ------------------------------------------------------------------ records
 
     def append(self, db_index: int, argv: list[bytes]) -> None:
+        if self.timestamps:
+            self._annotate_time()
         if db_index != self._last_db:
             select = select_record(db_index)
             self._buffer.append(select)
@@ -141,6 +147,15 @@ class AofWriter:
         self._buffer.append(data)
         self.buffered_bytes += len(data)
         self.appended += len(data)
+
+    def _annotate_time(self) -> None:
+        now_s = int(time.time())
+        if now_s > self._last_timestamp_s:
+            self._last_timestamp_s = now_s
+            line = timestamp_annotation(now_s)
+            self._buffer.append(line)
+            self.buffered_bytes += len(line)
+            self.appended += len(line)
 
     @property
     def waits_for_fsync(self) -> bool:

@@ -186,3 +186,24 @@ def test_single_file_aof_of_redis_6_is_upgraded_and_stays_readable(directory: st
         assert real.client().mget("old", "new") == [b"1", b"2"]
     finally:
         real.stop()
+
+
+def test_timestamp_annotations_are_written_and_redis_tools_read_them(directory: str) -> None:
+    ember = aof_server(directory, "--aof-timestamp-enabled", "yes").start()
+    try:
+        ember.client().set("a", "1")
+        time.sleep(1.1)
+        ember.client().set("b", "2")
+    finally:
+        ember.stop()
+    manifest = Path(directory) / "appendonlydir" / "appendonly.aof.manifest"
+    incr = (Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof").read_bytes()
+    assert incr.startswith(b"#TS:") and incr.count(b"#TS:") == 2
+    checked = subprocess.run(["redis-check-aof", str(manifest)], capture_output=True,
+                             text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout
+    real = ServerProcess("redis", ["--appendonly", "yes"], directory=directory).start()
+    try:
+        assert real.client().mget("a", "b") == [b"1", b"2"]
+    finally:
+        real.stop()
