@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
+        log.warning("uvloop is not installed: running on asyncio's default event loop, "
+                    "which is markedly slower (install EmberKV with its dependencies)")
         runner = asyncio.run
     else:
         runner = uvloop.run
