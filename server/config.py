@@ -678,15 +678,14 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("active-defrag-max-scan-fields", int_type(1, LLONG_MAX), 1000,
               recorded=_NO_DEFRAG),
     # ---- data type encodings (Redis's compact encodings do not exist here)
-    Directive("hash-max-listpack-entries", NONNEG_LONG, 512, alias="hash-max-ziplist-entries",
-              recorded=_ENCODING),
-    Directive("hash-max-listpack-value", memory_type(), 64, alias="hash-max-ziplist-value",
-              recorded=_ENCODING),
+    # What OBJECT ENCODING reports for hashes and sets from then on (hash_type.py, set_type.py).
+    Directive("hash-max-listpack-entries", NONNEG_LONG, 512, alias="hash-max-ziplist-entries"),
+    Directive("hash-max-listpack-value", memory_type(), 64, alias="hash-max-ziplist-value"),
     # Node size of lists created from then on (server/quicklist.py), as in Redis.
     Directive("list-max-listpack-size", INT, -2, alias="list-max-ziplist-size"),
     Directive("list-compress-depth", NONNEG_INT, 0,
               recorded="list nodes are never LZF-compressed"),
-    Directive("set-max-intset-entries", NONNEG_LONG, 512, recorded=_ENCODING),
+    Directive("set-max-intset-entries", NONNEG_LONG, 512),
     # What OBJECT ENCODING reports for sorted sets from then on (server/commands/zsets.py).
     Directive("zset-max-listpack-entries", NONNEG_LONG, 128, alias="zset-max-ziplist-entries"),
     Directive("zset-max-listpack-value", memory_type(), 64, alias="zset-max-ziplist-value"),

@@ -102,6 +102,11 @@ ZRANDMEMBER_RANGE = (
     "9223372036854775807"
 )
 VALUE_OUT_OF_RANGE = "ERR value is out of range"
+# Hashes and sets (hashes.py, sets.py).
+HASH_NOT_INTEGER = "ERR hash value is not an integer"
+HASH_NOT_FLOAT = "ERR hash value is not a float"
+NAN_OR_INFINITY = "ERR value is NaN or Infinity"
+SINTERCARD_TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
 
 
 def wrong_arity(command_name: str) -> str:

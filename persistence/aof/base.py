@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from persistence.aof.records import encode_command
+from server.hash_type import Hash
 from server.quicklist import QuickList
+from server.set_type import Set
 from server.sorted_set import SortedSet
 
 ITEMS_PER_COMMAND = 64
@@ -56,11 +58,33 @@ def _sorted_set_commands(key: bytes, value: SortedSet) -> Iterator[list[bytes]]:
         yield [b"ZADD", key, *batch]
 
 
-# TODO(issue 4): hashes (HMSET), sets (SADD).
+def _hash_commands(key: bytes, value: Hash) -> Iterator[list[bytes]]:
+    """HMSET key field value ... (64 pairs a command), as Redis's rewriteHashObject
+    writes a hash; HMSET makes the encoding choice again."""
+    batch: list[bytes] = []
+    for field, field_value in value.items():
+        batch.append(field)
+        batch.append(field_value)
+        if len(batch) == 2 * ITEMS_PER_COMMAND:
+            yield [b"HMSET", key, *batch]
+            batch = []
+    if batch:
+        yield [b"HMSET", key, *batch]
+
+
+def _set_commands(key: bytes, value: Set) -> Iterator[list[bytes]]:
+    """SADD key member ... (64 a command), as Redis's rewriteSetObject writes a set."""
+    members = value.ordered()
+    for batch in batched(members):
+        yield [b"SADD", key, *batch]
+
+
 _REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[list[bytes]]]] = {
     bytes: _string_commands,
     bytearray: _string_commands,
     QuickList: _list_commands,
+    Hash: _hash_commands,
+    Set: _set_commands,
     SortedSet: _sorted_set_commands,
 }
 

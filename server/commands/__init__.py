@@ -1,6 +1,8 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
-from server.commands import bitmaps, connection, keys, lists, server, strings, zsets
+from server.commands import (
+    bitmaps, connection, hashes, keys, lists, server, sets, strings, zsets,
+)
 
 ALL_GROUPS = (
     connection.group,
@@ -8,6 +10,8 @@ ALL_GROUPS = (
     strings.group,
     bitmaps.group,
     lists.group,
+    hashes.group,
+    sets.group,
     zsets.group,
     server.group,
 )
