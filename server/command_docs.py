@@ -21,7 +21,8 @@ Suffixes, written right after a word or a closing bracket (no space):
   :type       key, integer, double, unix-time, pattern (string is the default)
   =name       the argument's name when the default is not Redis's
   @version    since           !version   deprecated_since
-  #n          key_spec_index (keys are otherwise numbered in order of appearance)
+  #n          key_spec_index (keys are otherwise numbered in order of appearance; a
+              pattern that names keys, as SORT's, may have one too)
 """
 
 from __future__ import annotations
@@ -343,8 +344,9 @@ class _Builder:
         if "!" in annot:
             arg.deprecated_since = annot["!"]
         if "#" in annot:
-            if arg.type != "key":
-                raise self.fail(f"{arg.name}: only a key has a key_spec_index")
+            # A pattern naming keys has one too (SORT's BY and GET).
+            if arg.type not in ("key", "pattern"):
+                raise self.fail(f"{arg.name}: only a key or a pattern has a key_spec_index")
             arg.key_spec_index = int(annot["#"])
 
 

@@ -102,6 +102,8 @@ ZRANDMEMBER_RANGE = (
     "9223372036854775807"
 )
 VALUE_OUT_OF_RANGE = "ERR value is out of range"
+# SORT (sort.py).
+SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 # Hashes and sets (hashes.py, sets.py).
 HASH_NOT_INTEGER = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"

@@ -1,7 +1,7 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
 from server.commands import (
-    bitmaps, connection, hashes, keys, lists, server, sets, strings, zsets,
+    bitmaps, connection, hashes, keys, lists, server, sets, sort, strings, zsets,
 )
 
 ALL_GROUPS = (
@@ -13,5 +13,6 @@ ALL_GROUPS = (
     hashes.group,
     sets.group,
     zsets.group,
+    sort.group,
     server.group,
 )

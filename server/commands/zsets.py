@@ -99,7 +99,7 @@ def parse_score(arg: bytes, message: str = errors.NOT_FLOAT) -> float:
     return parsed[0]
 
 
-def _range_number(text: bytes) -> float:
+def range_number(text: bytes) -> float:
     """A ZRANGEBYSCORE bound as zslParseRange reads it: strtod up to the first NUL,
     leading spaces skipped, out-of-range values kept (±inf, 0); "" is 0."""
     nul = text.find(b"\0")
@@ -130,9 +130,9 @@ def parse_score_range(low: bytes, high: bytes) -> ScoreRange:
     bounds = []
     for arg in (low, high):
         if arg[:1] == b"(":
-            bounds.append((_range_number(arg[1:]), True))
+            bounds.append((range_number(arg[1:]), True))
         else:
-            bounds.append((_range_number(arg), False))
+            bounds.append((range_number(arg), False))
     return ScoreRange(bounds[0][0], bounds[1][0], bounds[0][1], bounds[1][1])
 
 
