@@ -21,12 +21,17 @@ the flag only reproduces Redis's choice. Nothing here knows about commands.
 
 from __future__ import annotations
 
+import itertools
+import sys
 from bisect import bisect_left, bisect_right, insort
 from typing import Iterator
 
 Item = tuple[float, bytes]
 
 LOAD = 512
+
+_TUPLE_BYTES = sys.getsizeof((0.0, b""))
+_FLOAT_BYTES = sys.getsizeof(0.0)
 
 
 class RankedList:
@@ -292,6 +297,20 @@ class SortedSet:
 
     def encoding(self) -> str:
         return "listpack" if self.is_listpack else "skiplist"
+
+    def __sizeof__(self) -> int:
+        """Memory held, for MEMORY USAGE: the dict, the blocks and per member its
+        (score, member) tuple, float and bytes (the members' sizes sampled from the first
+        64, as Redis samples nested values)."""
+        size = object.__sizeof__(self) + sys.getsizeof(self.scores)
+        blocks = self.order.blocks
+        size += sys.getsizeof(blocks) + sum(sys.getsizeof(block) for block in blocks)
+        count = len(self.scores)
+        if count:
+            sampled = [sys.getsizeof(member) for member in itertools.islice(self.scores, 64)]
+            per_member = sum(sampled) / len(sampled)
+            size += int(count * (per_member + _TUPLE_BYTES + _FLOAT_BYTES))
+        return size
 
     def copy(self) -> "SortedSet":
         duplicate = SortedSet(self.is_listpack)
