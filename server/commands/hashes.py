@@ -40,6 +40,12 @@ group = CommandGroup("hash", category="hash")
 _RANDOM_COPY_FACTOR = 3
 
 
+def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
+    """Redis counts some commands as several changes (HSET: one per pair given), which
+    save points and INFO's rdb_changes_since_last_save read."""
+    ctx.server.keyspace.dirty = dirty_before + changes
+
+
 def get_hash(ctx: CommandContext, key: bytes, for_write: bool = False) -> Hash | None:
     """The hash at key, None if missing, WRONGTYPE for any other type."""
     return ctx.db.get_typed(key, Hash, for_write)  # type: ignore[no-any-return]
@@ -62,6 +68,7 @@ def hset_generic(ctx: CommandContext, argv: list[bytes], name: str) -> int:
     if len(argv) % 2:
         raise CommandError(errors.wrong_arity(name))
     key = argv[1]
+    dirty_before = ctx.server.keyspace.dirty
     value = get_or_create_hash(ctx, key)
     max_entries, max_value = listpack_limits(ctx)
     set_field = value.set_field
@@ -70,6 +77,7 @@ def hset_generic(ctx: CommandContext, argv: list[bytes], name: str) -> int:
         if set_field(argv[index], argv[index + 1], max_entries, max_value):
             added += 1
     ctx.db.store(key, value)
+    count_changes(ctx, dirty_before, (len(argv) - 2) // 2)
     return added
 
 
@@ -195,10 +203,12 @@ def hdel_command(ctx: CommandContext, argv: list[bytes]) -> int:
     value = get_hash(ctx, key, for_write=True)
     if value is None:
         return 0
+    dirty_before = ctx.server.keyspace.dirty
     delete_field = value.delete_field
     deleted = sum(1 for field in argv[2:] if delete_field(field))
     if deleted:
         ctx.db.store(key, value)
+        count_changes(ctx, dirty_before, deleted)
     return deleted
 
 

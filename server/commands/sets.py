@@ -51,10 +51,16 @@ def max_intset_entries(ctx: CommandContext) -> int:
     return ctx.server.config["set-max-intset-entries"]  # type: ignore[no-any-return]
 
 
-def lookup_sets(ctx: CommandContext, keys: list[bytes], for_write: bool) -> list[Set | None]:
+def lookup_sets(ctx: CommandContext, keys: list[bytes]) -> list[Set | None]:
     """Every source set, type-checked before any work, as Redis does (a missing key
-    is an empty set)."""
-    return [get_set(ctx, key, for_write) for key in keys]
+    is an empty set). The STORE forms read their sources too, counting hits."""
+    return [get_set(ctx, key) for key in keys]
+
+
+def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
+    """Redis counts set commands as one change per member added, removed or popped,
+    which save points and INFO's rdb_changes_since_last_save read."""
+    ctx.server.keyspace.dirty = dirty_before + changes
 
 
 def built_set(members: set[bytes], is_intset: bool) -> Set:
@@ -135,9 +141,13 @@ def spop_with_count(ctx: CommandContext, key: bytes, count: int) -> SetReply:
         return SetReply([])
     size = len(value)
     limit = max_intset_entries(ctx)
+    dirty_before = ctx.server.keyspace.dirty
     if count >= size:
+        # Redis answers this case through SUNION's code, whose read counts a hit.
+        ctx.server.keyspace.hits += 1
         members = value.ordered() if value.fits_intset(limit) else list(value)
         ctx.db.delete(key)
+        count_changes(ctx, dirty_before, size)
         ctx.propagate_as(b"DEL", key)
         return SetReply(members)
     remaining = size - count
@@ -149,6 +159,7 @@ def spop_with_count(ctx: CommandContext, key: bytes, count: int) -> SetReply:
         kept = set(random.sample(ordered, remaining))
         popped = [member for member in ordered if member not in kept]
         ctx.db.set(key, Set(kept, limit), keep_ttl=True)
+    count_changes(ctx, dirty_before, count)
     propagate_srem(ctx, key, popped)
     return SetReply(popped)
 
@@ -188,6 +199,7 @@ def sadd_command(ctx: CommandContext, argv: list[bytes]) -> int:
     value = get_set(ctx, key, for_write=True)
     if value is None:
         value = Set()
+    dirty_before = ctx.server.keyspace.dirty
     limit = max_intset_entries(ctx)
     add_member = value.add_member
     added = 0
@@ -196,6 +208,7 @@ def sadd_command(ctx: CommandContext, argv: list[bytes]) -> int:
             added += 1
     if added:
         ctx.db.store(key, value)
+        count_changes(ctx, dirty_before, added)
     return added
 
 
@@ -210,10 +223,12 @@ def srem_command(ctx: CommandContext, argv: list[bytes]) -> int:
     value = get_set(ctx, key, for_write=True)
     if value is None:
         return 0
+    dirty_before = ctx.server.keyspace.dirty
     remove_member = value.remove_member
     removed = sum(1 for member in argv[2:] if remove_member(member))
     if removed:
         ctx.db.store(key, value)
+        count_changes(ctx, dirty_before, removed)
     return removed
 
 
@@ -270,7 +285,7 @@ def spop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     Logged as the SREM (or DEL) of what was popped, as Redis does.
     """
     if len(argv) == 3:
-        count = parse_int(argv[2])
+        count = parse_int(argv[2], errors.NOT_POSITIVE)
         if count < 0:
             raise CommandError(errors.NOT_POSITIVE)
         return spop_with_count(ctx, argv[1], count)
@@ -336,13 +351,15 @@ def smove_command(ctx: CommandContext, argv: list[bytes]) -> int:
         raise CommandError(errors.WRONGTYPE)
     if source is destination:
         return 1 if member in source else 0
+    dirty_before = ctx.server.keyspace.dirty
     if not source.remove_member(member):
         return 0
     db.store(source_key, source)
     if destination is None:
         destination = Set()
-    destination.add_member(member, max_intset_entries(ctx))
+    is_added = destination.add_member(member, max_intset_entries(ctx))
     db.store(destination_key, destination)
+    count_changes(ctx, dirty_before, 2 if is_added else 1)
     return 1
 
 
@@ -357,7 +374,7 @@ _UNION_COMPLEXITY = "O(N) where N is the total number of elements in all given s
                complexity=_INTER_COMPLEXITY, **_MULTI_KEY_READ)
 def sinter_command(ctx: CommandContext, argv: list[bytes]) -> SetReply:
     """SINTER key [key ...]"""
-    sets = lookup_sets(ctx, argv[1:], for_write=False)
+    sets = lookup_sets(ctx, argv[1:])
     if any(found is None for found in sets):
         return SetReply([])
     members, _ = sinter_members(sets)  # type: ignore[arg-type]
@@ -385,7 +402,7 @@ def sintercard_command(ctx: CommandContext, argv: list[bytes]) -> int:
             index += 2
         else:
             raise CommandError(errors.SYNTAX)
-    sets = lookup_sets(ctx, argv[2:2 + numkeys], for_write=False)
+    sets = lookup_sets(ctx, argv[2:2 + numkeys])
     if any(found is None for found in sets):
         return 0
     ordered_sets = sorted(sets, key=len)  # type: ignore[arg-type]
@@ -405,7 +422,7 @@ def sintercard_command(ctx: CommandContext, argv: list[bytes]) -> int:
                complexity=_UNION_COMPLEXITY, **_MULTI_KEY_READ)
 def sunion_command(ctx: CommandContext, argv: list[bytes]) -> SetReply:
     """SUNION key [key ...]"""
-    sets = lookup_sets(ctx, argv[1:], for_write=False)
+    sets = lookup_sets(ctx, argv[1:])
     return SetReply(sunion_sdiff(sets, SET_OP_UNION, max_intset_entries(ctx)).ordered())
 
 
@@ -413,7 +430,7 @@ def sunion_command(ctx: CommandContext, argv: list[bytes]) -> SetReply:
                complexity=_UNION_COMPLEXITY, **_MULTI_KEY_READ)
 def sdiff_command(ctx: CommandContext, argv: list[bytes]) -> SetReply:
     """SDIFF key [key ...]"""
-    sets = lookup_sets(ctx, argv[1:], for_write=False)
+    sets = lookup_sets(ctx, argv[1:])
     return SetReply(sunion_sdiff(sets, SET_OP_DIFF, max_intset_entries(ctx)).ordered())
 
 
@@ -426,7 +443,7 @@ def _store_keys(destination_flags: tuple[str, ...]) -> tuple[KeySpec, KeySpec]:
                complexity=_INTER_COMPLEXITY, syntax="destination:key key:key [key ...]")
 def sinterstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """SINTERSTORE destination key [key ...]"""
-    sets = lookup_sets(ctx, argv[2:], for_write=True)
+    sets = lookup_sets(ctx, argv[2:])
     if any(found is None for found in sets):
         ctx.db.delete(argv[1])
         return 0
@@ -441,7 +458,7 @@ def sinterstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
                complexity=_UNION_COMPLEXITY, syntax="destination:key key:key [key ...]")
 def sunionstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """SUNIONSTORE destination key [key ...]"""
-    sets = lookup_sets(ctx, argv[2:], for_write=True)
+    sets = lookup_sets(ctx, argv[2:])
     return store_result(ctx, argv[1],
                         sunion_sdiff(sets, SET_OP_UNION, max_intset_entries(ctx)))
 
@@ -451,7 +468,7 @@ def sunionstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
                complexity=_UNION_COMPLEXITY, syntax="destination:key key:key [key ...]")
 def sdiffstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """SDIFFSTORE destination key [key ...]"""
-    sets = lookup_sets(ctx, argv[2:], for_write=True)
+    sets = lookup_sets(ctx, argv[2:])
     return store_result(ctx, argv[1],
                         sunion_sdiff(sets, SET_OP_DIFF, max_intset_entries(ctx)))
 
