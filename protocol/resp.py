@@ -422,6 +422,28 @@ def encode(reply: Any, protocol: int = 2) -> bytes:
     return b"".join(out)
 
 
+_BULK_HEADERS_NO_CRLF = {n: b"$%d" % n for n in range(4096)}
+
+
+def _encode_bulk_strings(items: list[Any] | tuple[Any, ...], out: list[bytes]) -> bool:
+    """An array of bulk strings (LRANGE, MGET, KEYS ...), built by C-level maps and one
+    join instead of a Python call per element; False (nothing written) unless every
+    item is bytes-like."""
+    try:
+        b"".join(items)  # raises TypeError for str, int, None, nested arrays ...
+    except TypeError:
+        return False
+    headers = list(map(_BULK_HEADERS_NO_CRLF.get, map(len, items)))
+    if None in headers:  # a value of 4 KB or more: its header is not in the table
+        headers = [b"$%d" % len(item) for item in items]
+    parts = headers + headers  # any list of the right length, overwritten below
+    parts[0::2] = headers
+    parts[1::2] = items
+    out.append(b"\r\n".join(parts))
+    out.append(b"\r\n")
+    return True
+
+
 def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
     kind = type(reply)
     if kind is bytes or kind is bytearray:
@@ -430,8 +452,9 @@ def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
         out.append(b":%d\r\n" % reply)
     elif kind is list or kind is tuple:
         out.append(b"*%d\r\n" % len(reply))
-        for item in reply:
-            _encode_into(item, protocol, out)
+        if len(reply) < 5 or not _encode_bulk_strings(reply, out):
+            for item in reply:
+                _encode_into(item, protocol, out)
     elif reply is None:
         out.append(b"$-1\r\n" if protocol == 2 else b"_\r\n")
     elif kind is SimpleString:
