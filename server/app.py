@@ -20,7 +20,7 @@ from typing import Any
 
 from persistence.aof.loader import AofLoadError, LoadResult, UnknownCommand
 from persistence.aof.manifest import ManifestError
-from persistence.aof.service import AofService
+from persistence.aof.service import AofService, RewriteRefused
 from persistence.files import file_ops_from_environment
 from server import errors, info
 from server.clock import now_ms
@@ -28,6 +28,7 @@ from server.commands import ALL_GROUPS
 from server.config import Config, ConfigError, check_open_files_limit
 from server.connection import ClientConnection
 from server.context import ClientState, CommandContext
+from server.errors import CommandError
 from server.executor import Executor
 from server.output import OutputScheduler
 from server.registry import Registry
@@ -124,6 +125,9 @@ class App:
         self.output: OutputScheduler | None = None
         self._log_record: Any = None  # the write-stream subscriber feeding the AOF
         self._loading: LoadResult | None = None  # progress while the AOF replays
+        # BGREWRITEAOF while the AOF is off writes a base only, through this service.
+        self._offline_rewriter: AofService | None = None
+        self.server.start_aof_rewrite = self._start_aof_rewrite
         config.on_change("appendonly", self._apply_appendonly)
         config.on_change("appendfsync", self._apply_appendfsync)
         config.on_change("aof-timestamp-enabled", self._apply_aof_timestamps)
@@ -229,6 +233,7 @@ class App:
         if self.output is not None:
             # Retries a postponed or failed AOF write, and starts everysec's fsync.
             self.output.tick()
+        self._cron_aof_rewrite()
         self._schedule_cron()
 
     def _run_active_expiry(self) -> None:
@@ -340,6 +345,38 @@ class App:
             return None
         return errors.MISCONF_AOF % (error.strerror or str(error))
 
+    def _start_aof_rewrite(self) -> None:
+        """BGREWRITEAOF: switch to a new incr file and fork the base writer."""
+        service = self.aof
+        if service is None:
+            service = self._offline_rewriter or self._new_aof_service()
+            self._offline_rewriter = service
+        try:
+            service.start_rewrite(self.server.keyspace.snapshot_entries)
+        except RewriteRefused as refused:
+            raise CommandError(str(refused)) from None
+        except OSError as error:
+            log.warning("Can't rewrite append only file in background: %s", error.strerror)
+            raise CommandError("ERR Can't execute an AOF background rewriting. "
+                               "Please check the server logs for more information.") from None
+        # Switching files fsynced the old one: replies waiting for that can go.
+        self._release_durable()
+
+    def _cron_aof_rewrite(self) -> None:
+        for service in (self.aof, self._offline_rewriter):
+            if service is not None:
+                service.poll_rewrite()
+        service = self.aof
+        if service is not None and service.wants_auto_rewrite(
+                self.config["auto-aof-rewrite-percentage"],
+                self.config["auto-aof-rewrite-min-size"]):
+            log.log(NOTICE, "Starting automatic rewriting of AOF on %d%% growth",
+                    self.config["auto-aof-rewrite-percentage"])
+            try:
+                self._start_aof_rewrite()
+            except CommandError:
+                pass  # logged; the back-off in wants_auto_rewrite paces retries
+
     def _apply_appendonly(self, enabled: bool) -> None:
         """CONFIG SET appendonly: yes writes a base from the dataset and starts
         logging (synchronously, until BGREWRITEAOF brings the background rewrite);
@@ -349,6 +386,9 @@ class App:
             return
         if self.aof is not None or self.loop is None:
             return
+        if self._offline_rewriter is not None:
+            self._offline_rewriter.abort_rewrite()
+            self._offline_rewriter = None
         service = self._new_aof_service()
         try:
             service.enable(self.server.keyspace.snapshot_entries())
@@ -368,7 +408,8 @@ class App:
             self.aof.set_timestamps(enabled)
 
     def _aof_info(self) -> list[tuple[str, Any]]:
-        fields = self.aof.info_fields() if self.aof is not None else []
+        source = self.aof or self._offline_rewriter
+        fields = source.info_fields() if source is not None else []
         loading = self._loading
         if loading is not None:
             elapsed_s = max(time.time() - loading.started_s, 1e-6)
@@ -386,6 +427,8 @@ class App:
         return fields
 
     def _aof_shutdown_step(self, _request: ShutdownRequest) -> str | None:
+        if self._offline_rewriter is not None:
+            self._offline_rewriter.abort_rewrite()
         if self.aof is None:
             return None
         log.log(NOTICE, "Calling fsync() on the AOF file.")

@@ -179,6 +179,9 @@ class ServerState:
         # Installed by the application while the AOF is on (issue 3): the loop's
         # "before replies" phase (server/output.py) that connections send through.
         self.reply_gate: Any = None
+        # BGREWRITEAOF, installed by the application: starts the rewrite or raises
+        # CommandError with the reply.
+        self.start_aof_rewrite: Callable[[], None] | None = None
 
     @property
     def is_loading(self) -> bool:

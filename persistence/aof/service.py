@@ -5,11 +5,14 @@
         -> [CONFIG SET appendonly no -> close] -> shutdown: flush + fsync
     CONFIG SET appendonly yes -> new base from a snapshot -> new incr -> append/flush*
 
+    BGREWRITEAOF -> new incr (in the manifest first) -> fork: child writes the base
+        -> cron sees it exit -> rename into place, manifest swap, history removed
+
 Directory layout and manifest as Redis 7 (see manifest.py). On a first start with no
 AOF, the directory, an empty base, incr 1 and the manifest are created, as Redis does.
-Enabling at run time writes the new base synchronously on the loop (the background
-rewrite comes with BGREWRITEAOF); the old base and incr files become history and are
-removed unless aof-disable-auto-gc is yes.
+Enabling at run time writes the new base synchronously on the loop (a forked rewrite
+there is the next step); the old base and incr files become history and are removed
+unless aof-disable-auto-gc is yes.
 """
 
 from __future__ import annotations
@@ -25,10 +28,15 @@ from persistence.aof.manifest import (
     AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
 )
 from persistence.aof.records import timestamp_annotation
+from persistence.aof.rewrite import RewriteChild, remove_quietly
 from persistence.aof.writer import AofWriter, FsyncPolicy
 from persistence.files import FileOps, atomic_replace, fsync_directory, write_all
 
 log = logging.getLogger("emberkv.aof")
+
+
+class RewriteRefused(Exception):
+    """BGREWRITEAOF cannot start; the message is the error reply."""
 
 
 class AofService:
@@ -46,6 +54,13 @@ class AofService:
         self.writer: AofWriter | None = None
         self.base_size = 0
         self._next_incr_seq = 0  # fixed by _write_base before the old incrs retire
+        # BGREWRITEAOF (INFO aof_rewrite* fields).
+        self.rewrite: RewriteChild | None = None
+        self.rewrites = 0
+        self.rewrite_failures = 0  # consecutive
+        self.last_rewrite_ok = True
+        self.last_rewrite_duration_s = -1
+        self._last_failure_at = 0.0
 
     @property
     def manifest_path(self) -> str:
@@ -119,12 +134,14 @@ class AofService:
         self._open_new_incr(total_size=self.base_size)
 
     def disable(self) -> None:
+        self.abort_rewrite()
         if self.writer is not None:
             writer, self.writer = self.writer, None
             writer.close()
 
     def shutdown(self) -> str | None:
         """Flush and fsync before exit (every policy, as Redis)."""
+        self.abort_rewrite()
         if self.writer is None:
             return None
         try:
@@ -145,6 +162,117 @@ class AofService:
         self.policy = FsyncPolicy(policy)
         if self.writer is not None:
             self.writer.policy = self.policy
+
+    # ------------------------------------------------------------------ rewrite
+
+    def start_rewrite(self, entries: Callable[[], Iterable[SnapshotEntry]]) -> None:
+        """BGREWRITEAOF: open a new incr file (listed in the manifest before the writer
+        uses it), then fork the child that writes the new base from the dataset as it
+        is at this instant. Raises RewriteRefused or OSError."""
+        if self.rewrite is not None:
+            raise RewriteRefused("ERR Background append only file rewriting already in progress")
+        os.makedirs(self.directory, exist_ok=True)
+        writer = self.writer
+        if writer is None:
+            # AOF off: a base only, and a manifest without incr files (as Redis).
+            self.manifest = Manifest.load(self.manifest_path) or Manifest()
+        else:
+            if writer.error is not None:
+                # Its unwritten records are already in the dataset the child would see;
+                # logging them again in the new incr would apply them twice.
+                raise RewriteRefused("ERR Background AOF rewrite refused: the AOF cannot be "
+                                     "written right now (see the log)")
+            seq = self.manifest.next_incr_seq
+            name = incr_name(self.filename, seq)
+            fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC,
+                         0o644)
+            try:
+                fsync_directory(self.directory)
+                self.manifest.incrs.append(AofFile(name, seq, FileType.INCR))
+                self.manifest.persist(self.manifest_path)
+            except OSError:
+                self.manifest.incrs.pop()
+                os.close(fd)
+                os.unlink(self._path(name))
+                raise
+            writer.switch_file(fd)
+        self.rewrite = RewriteChild.start(entries, self.timestamps)
+        self.rewrites += 1
+        log.log(25, "Background append only file rewriting started by pid %d", self.rewrite.pid)
+
+    def poll_rewrite(self) -> None:
+        """From the cron: once the child is done, swap its base in (or count a failure)."""
+        child = self.rewrite
+        if child is None:
+            return
+        code = child.poll()
+        if code is None:
+            return
+        self.rewrite = None
+        self.last_rewrite_duration_s = int(time.monotonic() - child.started)
+        if code == 0:
+            try:
+                self._install_base(child.temp_path)
+            except OSError as error:
+                log.warning("Background AOF rewrite failed: %s", error.strerror)
+                self._rewrite_failed(child.temp_path)
+                return
+            self.last_rewrite_ok = True
+            self.rewrite_failures = 0
+            log.log(25, "Background AOF rewrite finished successfully")
+        else:
+            log.warning("Background AOF rewrite terminated with error (%s)",
+                        f"signal {-code}" if code < 0 else f"exit code {code}")
+            self._rewrite_failed(child.temp_path)
+
+    def _rewrite_failed(self, temp_path: str) -> None:
+        remove_quietly(temp_path)
+        self.last_rewrite_ok = False
+        self.rewrite_failures += 1
+        self._last_failure_at = time.monotonic()
+
+    def _install_base(self, temp_path: str) -> None:
+        manifest = self.manifest
+        seq = manifest.next_base_seq
+        name = base_name(self.filename, seq)
+        size = os.path.getsize(temp_path)
+        os.rename(temp_path, self._path(name))
+        fsync_directory(self.directory)
+        current = manifest.incrs[-1:] if self.writer is not None else []
+        retired = ([manifest.base] if manifest.base else []) + manifest.incrs[:len(manifest.incrs)
+                                                                            - len(current)]
+        manifest.history += [AofFile(f.name, f.seq, FileType.HISTORY) for f in retired]
+        manifest.base = AofFile(name, seq, FileType.BASE)
+        manifest.incrs = current
+        manifest.persist(self.manifest_path)
+        self._collect_history()
+        self.base_size = size
+        if self.writer is not None:
+            self.writer.total_size = size + self.writer.file_size
+            self.base_size = self.writer.total_size
+
+    def abort_rewrite(self) -> None:
+        if self.rewrite is not None:
+            log.log(25, "Killing running AOF rewrite child: %d", self.rewrite.pid)
+            self.rewrite.kill()
+            self.rewrite = None
+
+    def wants_auto_rewrite(self, percentage: int, min_size: int) -> bool:
+        """auto-aof-rewrite-percentage/min-size, with Redis's back-off after three
+        failures in a row (1, 2, 4 ... up to 60 minutes)."""
+        writer = self.writer
+        if writer is None or self.rewrite is not None or not percentage:
+            return False
+        if writer.total_size <= min_size:
+            return False
+        growth = writer.total_size * 100 // (self.base_size or 1) - 100
+        if growth < percentage:
+            return False
+        if self.rewrite_failures >= 3:
+            delay_min = min(60, 2 ** (self.rewrite_failures - 3))
+            if time.monotonic() - self._last_failure_at < delay_min * 60:
+                return False
+        return True
 
     # ------------------------------------------------------------------ files
 
@@ -222,8 +350,16 @@ class AofService:
 
     def info_fields(self) -> list[tuple[str, Any]]:
         writer = self.writer
+        child = self.rewrite
         fields: list[tuple[str, Any]] = [
             ("aof_enabled", int(writer is not None)),
+            ("aof_rewrite_in_progress", int(child is not None)),
+            ("aof_last_rewrite_time_sec", self.last_rewrite_duration_s),
+            ("aof_current_rewrite_time_sec",
+             int(time.monotonic() - child.started) if child is not None else -1),
+            ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
+            ("aof_rewrites", self.rewrites),
+            ("aof_rewrites_consecutive_failures", self.rewrite_failures),
             ("aof_last_write_status", "err" if writer and writer.error else "ok"),
         ]
         if writer is not None:

@@ -47,13 +47,14 @@ class FsyncWorker:
     """One background thread that fsyncs the AOF up to a requested offset (Redis's bio
     job). Requests made while it syncs coalesce into the next fsync."""
 
-    def __init__(self, ops: FileOps, fd: int, on_durable: Callable[[int], None]) -> None:
+    def __init__(self, ops: FileOps, fd: int, on_durable: Callable[[int], None],
+                 done: int = 0) -> None:
         self._ops = ops
         self._fd = fd
         self._on_durable = on_durable
         self._condition = threading.Condition()
-        self._wanted = 0
-        self.done = 0
+        self._wanted = done
+        self.done = done
         self.is_busy = False  # a request is queued or an fsync is running
         self.error: OSError | None = None
         self._stopping = False
@@ -260,6 +261,27 @@ class AofWriter:
             if second > self._last_fsync_second and not worker.is_busy:
                 self._last_fsync_second = second
                 worker.request(self.written)
+
+    # ------------------------------------------------------------------ switching
+
+    def switch_file(self, fd: int) -> int:
+        """Go on in a new (empty) incr file, keeping the logical offsets, so replies
+        held for the old file are released as before. Everything buffered is written
+        and fsynced to the old file first; it is closed. Returns the old file's size."""
+        try:
+            self.sync_now()
+        except OSError:
+            self.worker = FsyncWorker(self.ops, self.fd, self.worker._on_durable,
+                                      self.worker.done)
+            raise
+        os.close(self.fd)
+        old_size = self.file_size
+        self.fd = fd
+        self.file_size = 0
+        self._last_db = -1  # each incr file starts with a SELECT
+        self._last_timestamp_s = 0
+        self.worker = FsyncWorker(self.ops, fd, self.worker._on_durable, self.worker.done)
+        return old_size
 
     # ------------------------------------------------------------------ closing
 

@@ -27,8 +27,8 @@ from server.context import CommandContext
 from server.datatypes import is_string, object_encoding
 from server.errors import CommandError
 from server.registry import (
-    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT, READONLY, STALE,
-    WRITE, CommandGroup, CommandSpec, KeySpec,
+    ADMIN, ALLOW_BUSY, FAST, LOADING, NO_ASYNC_LOADING, NO_MANDATORY_KEYS, NO_MULTI, NOSCRIPT,
+    READONLY, STALE, WRITE, CommandGroup, CommandSpec, KeySpec,
 )
 from server.state import ShutdownRequest
 
@@ -512,6 +512,20 @@ def config_help_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         "HELP",
         "    Prints this help.",
     ])
+
+
+# ------------------------------------------------------------------ BGREWRITEAOF
+
+@group.command("BGREWRITEAOF", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+               summary="Asynchronously rewrite the append-only file", since="1.0.0",
+               complexity="O(1)")
+def bgrewriteaof_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """BGREWRITEAOF"""
+    start = ctx.server.start_aof_rewrite
+    if start is None:
+        raise CommandError("ERR Background append only file rewriting is not available")
+    start()
+    return SimpleString(b"Background append only file rewriting started")
 
 
 # ------------------------------------------------------------------ SHUTDOWN, MONITOR
