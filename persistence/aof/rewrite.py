@@ -78,6 +78,9 @@ def _child_main(entries: Callable[[], Iterable[SnapshotEntry]],
         gc.disable()
         # The parent's loop listens on a wakeup fd this process shares: detach from it.
         signal.set_wakeup_fd(-1)
+        # Nor keep its listening and client sockets open: a crashed parent must be able
+        # to restart on its port while this child finishes.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGUSR1, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
