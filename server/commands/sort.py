@@ -259,8 +259,7 @@ _SYNTAX = ("key:key [BY pattern:pattern#1] [LIMIT offset:integer count:integer] 
     complexity=_COMPLEXITY,
     syntax=_SYNTAX + " [STORE destination:key#2]")
 def sort_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
-    [ASC | DESC] [ALPHA] [STORE destination]"""
+    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]"""
     return sort_generic(ctx, argv, is_readonly=False)
 
 
@@ -273,6 +272,5 @@ def sort_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     complexity=_COMPLEXITY,
     syntax=_SYNTAX)
 def sort_ro_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
-    [ASC | DESC] [ALPHA]"""
+    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]"""
     return sort_generic(ctx, argv, is_readonly=True)

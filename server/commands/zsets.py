@@ -1178,8 +1178,7 @@ def zmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     syntax=('numkeys:integer key:key [key ...] [WEIGHTS weight:integer [weight ...]] '
         '[AGGREGATE <SUM | MIN | MAX>]=aggregate [WITHSCORES]'))
 def zunion_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
+    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
     return set_operation_generic(ctx, argv, "union", is_store=False)
 
 
@@ -1193,8 +1192,7 @@ def zunion_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     syntax=('numkeys:integer key:key [key ...] [WEIGHTS weight:integer [weight ...]] '
         '[AGGREGATE <SUM | MIN | MAX>]=aggregate [WITHSCORES]'))
 def zinter_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
+    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"""
     return set_operation_generic(ctx, argv, "inter", is_store=False)
 
 
@@ -1222,8 +1220,7 @@ def zdiff_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     syntax=('destination:key numkeys:integer key:key [key ...] [WEIGHTS weight:integer '
         '[weight ...]] [AGGREGATE <SUM | MIN | MAX>]=aggregate'))
 def zunionstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
-    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE <SUM | MIN | MAX>]"""
+    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"""
     return set_operation_generic(ctx, argv, "union", is_store=True)  # type: ignore[no-any-return]
 
 
@@ -1240,8 +1237,7 @@ def zunionstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     syntax=('destination:key numkeys:integer key:key [key ...] [WEIGHTS weight:integer '
         '[weight ...]] [AGGREGATE <SUM | MIN | MAX>]=aggregate'))
 def zinterstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
-    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE <SUM | MIN | MAX>]"""
+    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"""
     return set_operation_generic(ctx, argv, "inter", is_store=True)  # type: ignore[no-any-return]
 
 
