@@ -76,6 +76,8 @@ class ProtocolError(Exception):
 
 def parse_strict_int(text: bytes) -> int | None:
     """Redis's string2ll: optional '-', digits, no leading zeros or spaces; else None."""
+    if text.isdigit() and len(text) < 19 and (text[0] != 48 or len(text) == 1):
+        return int(text)  # the common case, in range by its length alone
     if not text or len(text) > 20:
         return None
     digits = text[1:] if text[0] == 45 else text

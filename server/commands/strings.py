@@ -161,11 +161,9 @@ def incr_by_generic(ctx: CommandContext, key: bytes, increment: int) -> int:
     db = ctx.db
     value = db.get_string_for_write(key)
     current = 0 if value is None else parse_int(value)
-    if (increment < 0 and current < 0 and increment < LLONG_MIN - current) or (
-        increment > 0 and current > 0 and increment > LLONG_MAX - current
-    ):
+    result = current + increment  # Python ints do not wrap: check the 64-bit range after
+    if not LLONG_MIN <= result <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
-    result = current + increment
     db.set(key, b"%d" % result, keep_ttl=True)
     return result
 
