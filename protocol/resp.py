@@ -284,7 +284,9 @@ class RequestParser:
             if pos >= end:
                 self._buf = b""
                 self._pos = 0
-        self._check_query_buffer()
+        # An empty buffer holds nothing back (chunks are held only mid-request).
+        if pos < end and end - pos + self._held_len > self.max_query_buffer:
+            raise ProtocolError(None)
 
 
 def _unusual_count(buf: bytes, pos: int, newline: int, end: int) -> int | None:
