@@ -444,3 +444,47 @@ def test_random_hash_and_set_sequences_match_redis(pair: tuple[int, int],  # noq
     script: list[Command] = [("FLUSHALL",), ("SET", "str", "string"), *commands,
                              ("HGETALL", "a"), (UNORDERED, "SMEMBERS", "b"), ("DBSIZE",)]
     assert_same_replies(pair, script, protocol)
+
+
+def _unordered(strategy: st.SearchStrategy[Command]) -> st.SearchStrategy[Command]:
+    return strategy.map(lambda command: (UNORDERED, *command))
+
+
+FIELDS = st.sampled_from(["f", "g", "h", "i", "j", "1", "22", "333", "4444"])
+SMALL_LIMIT_COMMANDS = st.one_of(
+    st.tuples(st.just("HSET"), KEYS, FIELDS, FIELDS),
+    st.tuples(st.just("HSET"), KEYS, FIELDS, FIELDS, FIELDS, st.sampled_from(["55555", "6"])),
+    st.tuples(st.just("HSETNX"), KEYS, FIELDS, st.sampled_from(["x", "yyyyyy"])),
+    st.tuples(st.just("HDEL"), KEYS, FIELDS, FIELDS),
+    st.tuples(st.just("HINCRBY"), KEYS, FIELDS, st.sampled_from(["1", "99999"])),
+    st.tuples(st.just("HINCRBYFLOAT"), KEYS, FIELDS, st.sampled_from(["0.5", "1e10"])),
+    _unordered(st.tuples(st.sampled_from(["HGETALL", "HKEYS", "HVALS"]), KEYS)),
+    _unordered(st.tuples(st.just("HRANDFIELD"), KEYS, st.just(20), st.just("WITHVALUES"))),
+    st.tuples(st.sampled_from(["SADD", "SREM"]), KEYS, FIELDS, FIELDS),
+    st.tuples(st.just("SMOVE"), KEYS, KEYS, FIELDS),
+    _unordered(st.tuples(st.sampled_from(["SMEMBERS", "SCARD"]), KEYS)),
+    _unordered(st.tuples(st.sampled_from(["SINTER", "SUNION", "SDIFF"]), KEYS, KEYS)),
+    st.tuples(st.sampled_from(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), KEYS, KEYS, KEYS),
+    _unordered(st.tuples(st.just("SPOP"), KEYS, st.just(20))),
+    st.tuples(st.just("SINTERCARD"), st.just(2), KEYS, KEYS, st.just("LIMIT"),
+              st.integers(0, 3)),
+    st.tuples(st.just("OBJECT"), st.just("ENCODING"), KEYS),
+)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SMALL_LIMIT_COMMANDS, min_size=1, max_size=40), st.sampled_from([2, 3]))
+def test_random_sequences_under_small_encoding_limits_match_redis(
+        restore_encoding_config: tuple[int, int], commands: list[Command],
+        protocol: int) -> None:
+    """With limits of a few entries and bytes, collections cross from listpack and
+    intset to hash tables all the time: OBJECT ENCODING must follow Redis's after every
+    kind of change."""
+    script: list[Command] = [
+        ("FLUSHALL",), ("CONFIG", "SET", "hash-max-listpack-entries", 3),
+        ("CONFIG", "SET", "hash-max-listpack-value", 4),
+        ("CONFIG", "SET", "set-max-intset-entries", 3), ("SET", "str", "string"), *commands,
+        ("OBJECT", "ENCODING", "a"), ("OBJECT", "ENCODING", "b"), ("DBSIZE",),
+    ]
+    assert_same_replies(restore_encoding_config, script, protocol)
