@@ -81,7 +81,16 @@ class Database:
         return value
 
     def get_string(self, key: bytes) -> bytes | bytearray | None:
-        value = self.read(key)
+        # GET's path, so read() and lookup() are unrolled here; keys with a TTL take
+        # the general path.
+        value = self.data.get(key)
+        if value is None or self.expires:
+            value = self.read(key)
+        elif type(value) is bytes:
+            self.keyspace.hits += 1
+            return value
+        else:
+            self.keyspace.hits += 1
         if value is None or is_string(value):
             return value
         raise CommandError(WRONGTYPE)
