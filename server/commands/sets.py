@@ -196,7 +196,7 @@ def scan_members(ctx: CommandContext, argv: list[bytes]) -> list[Any]:
 def sadd_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """SADD key member [member ...]"""
     key = argv[1]
-    value = get_set(ctx, key, for_write=True)
+    value = ctx.db.get_typed(key, Set, True)
     if value is None:
         value = Set()
     keyspace = ctx.server.keyspace
@@ -300,7 +300,7 @@ def spop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     key = argv[1]
-    value = get_set(ctx, key, for_write=True)
+    value = ctx.db.get_typed(key, Set, True)
     if value is None:
         return None
     member = value.pop_random()
