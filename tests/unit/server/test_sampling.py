@@ -56,3 +56,31 @@ def test_a_worn_picker_is_rebuilt() -> None:
     fresh = picker_for(picker, members, len(members))
     assert fresh is not picker and sorted(fresh.entries) == sorted(members)
     assert picker_for(fresh, members, len(members)) is fresh
+
+
+def test_random_changes_keep_every_member_listed_exactly_once() -> None:
+    """The invariant under any mix of adds, removals, draws and takes: live members
+    are listed once each, and every other entry is a removed member."""
+    rng = random.Random(11)
+    members: set[bytes] = set()
+    picker = RandomPicker(members)
+    for _ in range(5000):
+        member = b"%d" % rng.randrange(40)
+        action = rng.randrange(4)
+        if action == 0 and member not in members:
+            members.add(member)
+            picker.added(member)
+        elif action == 1 and member in members:
+            members.discard(member)
+            picker.discarded(member)
+        elif action == 2 and members:
+            assert picker.pick() in members
+        elif action == 3 and members:
+            taken = picker.take()
+            assert taken in members
+            members.discard(taken)
+        picker = picker_for(picker, members, len(members))
+        live = [entry for entry in picker.entries if entry not in picker.removed]
+        assert sorted(live) == sorted(members)
+        assert set(picker.entries) - members == picker.removed
+        assert len(picker.entries) == len(set(picker.entries))
