@@ -316,14 +316,14 @@ def zadd_generic(ctx: CommandContext, argv: list[bytes], flags: int, first: int)
     scores = [parse_score(pairs[i]) for i in range(0, len(pairs), 2)]
     key = argv[1]
     zset = get_zset(ctx, key, for_write=True)
+    limits = listpack_limits(ctx)
     if zset is None:
         if flags & ZADD_XX:
             return None if is_incr else 0
-        zset = new_zset(listpack_limits(ctx), pairs[1])
+        zset = new_zset(limits, pairs[1])
         is_new_key = True
     else:
         is_new_key = False
-    limits = listpack_limits(ctx)
     dirty_before = ctx.server.keyspace.dirty
     added = updated = 0
     result: float | None = None
