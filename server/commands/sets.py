@@ -351,12 +351,10 @@ def smove_command(ctx: CommandContext, argv: list[bytes]) -> int:
     """
     source_key, destination_key, member = argv[1], argv[2], argv[3]
     db = ctx.db
-    source = db.lookup(source_key)
-    destination = db.lookup(destination_key)
+    source = get_set(ctx, source_key, for_write=True)
     if source is None:
         return 0
-    if type(source) is not Set or (destination is not None and type(destination) is not Set):
-        raise CommandError(errors.WRONGTYPE)
+    destination = get_set(ctx, destination_key, for_write=True)
     if source is destination:
         return 1 if member in source else 0
     dirty_before = ctx.server.keyspace.dirty
