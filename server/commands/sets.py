@@ -74,16 +74,13 @@ def fits_intset(members: set[bytes], limit: int) -> bool:
     return len(members) <= limit and all(map(is_intset_member, members))
 
 
-def sinter_members(sets: list[Set]) -> tuple[list[bytes], bool]:
+def sinter_members(sets: list[Set]) -> list[bytes]:
     """The intersection in Redis's reply order: the smallest set is walked (sorted
-    when it is an intset), keeping what every other set holds; and whether that
-    order is the smallest set's sorted one."""
+    when it is an intset), keeping what every other set holds."""
     ordered_sets = sorted(sets, key=len)
     smallest, others = ordered_sets[0], ordered_sets[1:]
     common = smallest.intersection(*others) if others else set(smallest)
-    if smallest.is_intset:
-        return sorted(common, key=int), True
-    return list(common), False
+    return sorted(common, key=int) if smallest.is_intset else list(common)
 
 
 def sunion_sdiff(sets: list[Set | None], operation: int, limit: int) -> Set:
@@ -145,7 +142,9 @@ def spop_with_count(ctx: CommandContext, key: bytes, count: int) -> SetReply:
     if count >= size:
         # Redis answers this case through SUNION's code, whose read counts a hit.
         ctx.server.keyspace.hits += 1
-        members = value.ordered() if value.fits_intset(limit) else list(value)
+        # Taken through a new set built as SUNION builds one: sorted if that would be
+        # an intset, whatever this set's own encoding.
+        members = sorted(value, key=int) if value.fits_intset(limit) else list(value)
         ctx.db.delete(key)
         count_changes(ctx, dirty_before, size)
         ctx.propagate_as(b"DEL", key)
@@ -383,8 +382,7 @@ def sinter_command(ctx: CommandContext, argv: list[bytes]) -> SetReply:
     sets = lookup_sets(ctx, argv[1:])
     if any(found is None for found in sets):
         return SetReply([])
-    members, _ = sinter_members(sets)  # type: ignore[arg-type]
-    return SetReply(members)
+    return SetReply(sinter_members(sets))  # type: ignore[arg-type]
 
 
 @group.command("SINTERCARD", -3, READONLY, keys=KeySpec(1, keynum=(0, 1), flags=("RO", "access")),
@@ -453,8 +451,7 @@ def sinterstore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     if any(found is None for found in sets):
         ctx.db.delete(argv[1])
         return 0
-    members, _ = sinter_members(sets)  # type: ignore[arg-type]
-    common = set(members)
+    common = set(sinter_members(sets))  # type: ignore[arg-type]
     return store_result(ctx, argv[1],
                         built_set(common, fits_intset(common, max_intset_entries(ctx))))
 

@@ -250,6 +250,9 @@ SET_SCENARIOS: dict[str, list[Command]] = {
         ("SRANDMEMBER", "s", 1, 2), ("SRANDMEMBER", "s", LONG_MIN), ("SRANDMEMBER", "s", "x"),
         ("SPOP", "s", 3), ("EXISTS", "s"), ("SADD", "t", "b", "a"), (UNORDERED, "SPOP", "t", 5),
         ("SADD", "u", 5, 7), ("SPOP", "u", 2), ("SPOP", "missing", -1),
+        # A hash table of integers only: what SUNION and SPOP-all build is an intset.
+        ("SADD", "w", 30, 1, 200, "a"), ("SREM", "w", "a"), ("OBJECT", "ENCODING", "w"),
+        ("SUNION", "w"), ("SDIFF", "w", "missing"), (UNORDERED, "SINTER", "w"), ("SPOP", "w", 5),
     ],
     "smove": [
         ("SADD", "a", "x", "y"), ("SMOVE", "a", "b", "x"), ("SMEMBERS", "b"), ("SMOVE", "a", "b", "zz"),
