@@ -31,6 +31,15 @@ class ErrorReply:
         return self.message.split(" ", 1)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Two-element records such as member/score (ZRANGE ... WITHSCORES, ZPOPMIN with a
+    count): one flat array in RESP2, an array of two-element arrays in RESP3, as
+    Redis 7 replies them."""
+
+    items: list[tuple[Any, Any]]
+
+
 class NullArray:
     """`*-1` in RESP2 (EXEC aborted, blocking timeout); `_` in RESP3."""
 

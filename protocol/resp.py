@@ -31,6 +31,7 @@ from protocol.replies import (
     ErrorReply,
     Map,
     NullArray,
+    Pairs,
     Push,
     RawReply,
     SetReply,
@@ -478,6 +479,18 @@ def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
         for key, value in reply.items:
             _encode_into(key, protocol, out)
             _encode_into(value, protocol, out)
+    elif kind is Pairs:
+        if protocol == 2:
+            out.append(b"*%d\r\n" % (2 * len(reply.items)))
+            for first, second in reply.items:
+                _encode_into(first, protocol, out)
+                _encode_into(second, protocol, out)
+        else:
+            out.append(b"*%d\r\n" % len(reply.items))
+            for first, second in reply.items:
+                out.append(b"*2\r\n")
+                _encode_into(first, protocol, out)
+                _encode_into(second, protocol, out)
     elif kind is SetReply or kind is Push:
         marker = b"*" if protocol == 2 else (b"~" if kind is SetReply else b">")
         out.append(b"%b%d\r\n" % (marker, len(reply.items)))

@@ -9,9 +9,8 @@ follows Redis's encoding rules (zset-max-listpack-entries/value) so that OBJECT
 ENCODING answers as Redis does. What reaches the AOF is the command as sent, except
 ZMPOP, which Redis 7.0 logs as `ZPOPMIN|ZPOPMAX key <popped count>`.
 
-Replies whose shape depends on the protocol beyond what protocol/replies.py can say
-(member/score pairs: a flat array in RESP2, an array of pairs in RESP3) are built by
-`score_pairs`, the one place here that reads the client's protocol.
+Member/score replies are built by `score_pairs` as protocol.replies.Pairs, which the
+encoder writes flat in RESP2 and as pairs in RESP3; no handler reads the protocol.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import random
 import re
 from typing import Any, Iterable, NamedTuple
 
-from protocol.replies import NULL_ARRAY, Double
+from protocol.replies import NULL_ARRAY, Double, Pairs
 from server import errors
 from server.commands.args import LLONG_MAX, option_word, parse_int
 from server.context import CommandContext
@@ -218,13 +217,14 @@ def format_score(score: float) -> bytes:
 
 
 def score_pairs(ctx: CommandContext, items: Iterable[tuple[float, bytes]],
-                with_scores: bool, is_nested: bool | None = None) -> list[Any]:
-    """Members (and scores) as Redis replies them: with scores, a flat member, score ...
-    array, or (is_nested, by default in RESP3) an array of [member, score] pairs."""
+                with_scores: bool, is_nested: bool | None = None) -> Any:
+    """Members (and scores) as Redis replies them: with scores, member/score Pairs
+    (flat in RESP2, nested in RESP3: the encoder decides), or always nested
+    (is_nested=True, ZMPOP) or always flat (is_nested=False, ZPOPMIN without a count)."""
     if not with_scores:
         return [member for _, member in items]
     if is_nested is None:
-        is_nested = ctx.client.protocol >= 3
+        return Pairs([(member, Double(score)) for score, member in items])
     if is_nested:
         return [[member, Double(score)] for score, member in items]
     flat: list[Any] = []
@@ -584,7 +584,7 @@ def zpop_generic(ctx: CommandContext, argv: list[bytes], from_max: bool) -> Any:
     if found is None or count == 0:
         return []
     popped = pop_from_zset(ctx, found[0], found[1], count, from_max)
-    return score_pairs(ctx, popped, True, is_nested=has_count and ctx.client.protocol >= 3)
+    return score_pairs(ctx, popped, True, is_nested=None if has_count else False)
 
 
 def parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
