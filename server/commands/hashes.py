@@ -19,7 +19,7 @@ import math
 import random
 from typing import Any, Iterable
 
-from protocol.replies import OK, Map
+from protocol.replies import OK, Map, Pairs
 from server import errors
 from server.commands.args import (
     LLONG_MAX, LLONG_MIN, add_long_doubles, format_long_double, parse_int,
@@ -93,12 +93,10 @@ def hset_generic(ctx: CommandContext, argv: list[bytes], name: str) -> int:
     return added
 
 
-def field_value_pairs(ctx: CommandContext, pairs: Iterable[tuple[bytes, bytes]]) -> list[Any]:
+def field_value_pairs(ctx: CommandContext, pairs: Iterable[tuple[bytes, bytes]]) -> Pairs:
     """Field/value pairs as HRANDFIELD ... WITHVALUES sends them: flat in RESP2, each
-    pair its own array in RESP3."""
-    if ctx.client.protocol >= 3:
-        return [[field, value] for field, value in pairs]
-    return [part for pair in pairs for part in pair]
+    pair its own array in RESP3 (the encoder decides)."""
+    return Pairs(list(pairs))
 
 
 def random_fields(value: Hash, count: int) -> list[bytes]:
