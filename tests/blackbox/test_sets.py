@@ -136,3 +136,22 @@ def test_sets_survive_an_aof_base_and_spop_replays_as_srem() -> None:
         assert client.smembers("mixed") == {b"a", b"1"}
         assert 0 < client.ttl("mixed") <= 1000
         client.close()
+
+
+def test_sscan_returns_every_member_present_throughout_while_the_set_changes(
+        r: redis.Redis) -> None:
+    r.sadd("s", *(b"keep%d" % i for i in range(1000)))
+    r.sadd("s", *(b"drop%d" % i for i in range(500)))
+    seen: set[bytes] = set()
+    cursor = 0
+    step = 0
+    while True:
+        cursor, members = r.sscan("s", cursor, count=40)
+        seen.update(members)
+        step += 1
+        r.srem("s", b"drop%d" % step)
+        r.sadd("s", b"new%d" % step)
+        if cursor == 0:
+            break
+    assert {b"keep%d" % i for i in range(1000)} <= seen
+    assert step > 10  # the walk really was interleaved with changes
