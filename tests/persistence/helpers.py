@@ -4,6 +4,8 @@ commands back out of AOF files."""
 from __future__ import annotations
 
 import re
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -37,4 +39,7 @@ def start_failure(directory: str, *args: str) -> tuple[int, str]:
 
 
 def temp_dir() -> str:
-    return tempfile.mkdtemp(prefix="emberkv-aof-")
+    """A fresh directory, removed when the test run ends (servers are stopped by then)."""
+    directory = tempfile.mkdtemp(prefix="emberkv-aof-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
