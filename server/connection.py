@@ -8,6 +8,11 @@ and writes all their replies with one transport.write; a ProtocolError answers i
 error after the replies of the requests before it, then closes. Commands run
 synchronously inside data_received, so no two commands ever interleave.
 
+A blocking command that must wait (BLPOP on an empty list ...) answers the BLOCKED
+sentinel: the loop stops there, later pipelined requests stay in the parser, and new
+bytes are only buffered until server/blocking.py delivers the late reply; processing
+then resumes on the next loop iteration, as Redis's processUnblockedClients does.
+
 Output is never a reason to stop reading: a client may write a whole pipeline before it
 reads any reply (redis-py's Pipeline.execute does), and pausing its input while its
 replies wait would deadlock both sides. Redis keeps reading too; what bounds a client
@@ -23,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.replies import OK
 from protocol.resp import ProtocolError, RequestParser, encode, encode_error
+from server.blocking import BLOCKED
 from server.context import ClientState, CommandContext
 
 if TYPE_CHECKING:
@@ -66,6 +72,8 @@ class ClientConnection(asyncio.Protocol):
         self.is_closing = False
         self._in_batch = False
         self._held_pushes: list[bytes] = []
+        # When a pub/sub client's output passed the soft limit (loop time), or None.
+        self._soft_limit_since: float | None = None
 
     # ------------------------------------------------------------------ asyncio callbacks
 
@@ -96,6 +104,7 @@ class ClientConnection(asyncio.Protocol):
         client.is_authenticated = not config["requirepass"]
         client.push = self.push
         client.close = self.close_soon
+        client.deliver_late_reply = self._deliver_late_reply
         self.parser = RequestParser(config["proto-max-bulk-len"],
                                     config["client-query-buffer-limit"])
         self.parser.is_authenticated = client.is_authenticated
@@ -114,6 +123,9 @@ class ClientConnection(asyncio.Protocol):
         parser = self.parser
         assert parser is not None and self.ctx is not None
         self.server.stats.net_input_bytes += len(data)
+        if client.blocked is not None:
+            self._buffer_while_blocked(data)
+            return
         out: list[bytes] = []
         execute = self.executor.execute
         bulk_header = _BULK_REPLY_HEADERS.get
@@ -137,6 +149,8 @@ class ClientConnection(asyncio.Protocol):
                     out.append(_OK_BYTES)
                 elif kind is int:
                     out.append(b":%d\r\n" % reply)
+                elif reply is BLOCKED:
+                    break  # the rest waits in the parser until the client is served
                 else:
                     out.append(encode(reply, client.protocol))
                 if held:  # pushes made while this command ran go after its reply
@@ -178,6 +192,7 @@ class ClientConnection(asyncio.Protocol):
         client = self.client
         if client is not None:
             self.server.clients.pop(client.id, None)
+            self._forget_client_state(client)
             if client.is_monitor:
                 try:
                     self.server.monitors.remove(client)
@@ -194,6 +209,57 @@ class ClientConnection(asyncio.Protocol):
         pass
 
     # ------------------------------------------------------------------ helpers
+
+    def _buffer_while_blocked(self, data: bytes) -> None:
+        try:
+            self.parser.feed(data)  # type: ignore[union-attr]
+        except ProtocolError:
+            log.warning("Closing client that reached max query buffer length: id=%d addr=%s",
+                        self.client.id, self.client.address)  # type: ignore[union-attr]
+            self.close_soon()
+
+    def _deliver_late_reply(self, reply: Any) -> None:
+        """A blocked command's reply (served, timed out or unblocked); the requests
+        pipelined behind it run on the next loop iteration."""
+        client = self.client
+        if self.is_closing or client is None:
+            return
+        self._write([encode(reply, client.protocol)])
+        asyncio.get_running_loop().call_soon(self._resume)
+
+    def _resume(self) -> None:
+        if not self.is_closing and self.client is not None and self.client.blocked is None:
+            self.data_received(b"")
+
+    def _forget_client_state(self, client: ClientState) -> None:
+        """A closed connection leaves its transaction, watches, blocks and channels."""
+        if client.blocked is not None:
+            self.server.blocking.unblock(client.blocked)
+        if client.watched:
+            self.server.key_signals.unwatch_all(client)
+        if client.is_subscribed:
+            self.server.pubsub.drop_client(client)
+
+    def _check_pubsub_output_limit(self) -> None:
+        """client-output-buffer-limit pubsub: a subscriber that does not read is dropped
+        past the hard limit, or past the soft one for longer than its seconds."""
+        hard, soft, soft_seconds = self.server.config["client-output-buffer-limit"]["pubsub"]
+        pending = self.transport.get_write_buffer_size()  # type: ignore[union-attr]
+        over = bool(hard) and pending >= hard
+        if not over and soft and pending >= soft:
+            now = asyncio.get_running_loop().time()
+            if self._soft_limit_since is None:
+                self._soft_limit_since = now
+            elif now - self._soft_limit_since > soft_seconds:
+                over = True
+        elif not over:
+            self._soft_limit_since = None
+        if over:
+            client = self.client
+            log.warning("Client id=%d addr=%s scheduled to be closed ASAP for overcoming of "
+                        "output buffer limits.", client.id, client.address)  # type: ignore
+            self.is_closing = True
+            self.transport.abort()  # type: ignore[union-attr]
 
     def _reply_suppressed(self, argv: list[bytes]) -> bool:
         """CLIENT REPLY OFF|SKIP: decide whether this command's reply is dropped."""
@@ -233,6 +299,8 @@ class ClientConnection(asyncio.Protocol):
             return
         self.server.stats.net_output_bytes += len(payload)
         self.transport.write(payload)
+        if self.client.is_subscribed:
+            self._check_pubsub_output_limit()
 
     def close_soon(self) -> None:
         """CLIENT KILL and shutdown: drop the connection once pending output is written."""

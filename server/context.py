@@ -44,6 +44,22 @@ class ClientState:
         self.is_monitor = False
         self.close_after_reply = False
         self.kill_requested = False
+        # MULTI, RESP2 subscribe mode: the executor's one per-command test for clients
+        # whose commands are queued or restricted (server/transactions.py, server/pubsub.py).
+        self.needs_command_filter = False
+        self.in_multi = False
+        self.multi_queue: list[tuple[Any, list[bytes]]] = []
+        self.multi_failed = False  # a command was refused while queueing: EXECABORT
+        self.in_exec = False  # blocking commands answer at once inside EXEC
+        self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> expired at WATCH
+        self.watch_touched = False
+        self.blocked: Any = None  # server/blocking.py's BlockedClient while blocked
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        # Installed by the connection: a reply that arrives late (a blocked command
+        # served or timed out), then the client's pipelined requests resume.
+        self.deliver_late_reply: Callable[[Any], None] | None = None
         # Filled by the connection: how to push bytes and close, for MONITOR and KILL.
         self.push: Callable[[Any], None] | None = None
         self.close: Callable[[], None] | None = None
@@ -55,9 +71,25 @@ class ClientState:
         letters = ""
         if self.is_monitor:
             letters += "O"
+        if self.is_subscribed:
+            letters += "P"
+        if self.in_multi:
+            letters += "x"
+        if self.blocked is not None:
+            letters += "b"
+        if self.watch_touched:
+            letters += "d"
         if self.close_after_reply:
             letters += "c"
         return letters or "N"
+
+    @property
+    def is_subscribed(self) -> bool:
+        return bool(self.channels or self.patterns or self.shard_channels)
+
+    def update_command_filter(self) -> None:
+        """Recompute needs_command_filter after MULTI, EXEC/DISCARD or a (un)subscribe."""
+        self.needs_command_filter = self.in_multi or (self.protocol == 2 and self.is_subscribed)
 
 
 class CommandContext:

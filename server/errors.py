@@ -111,6 +111,14 @@ NAN_OR_INFINITY = "ERR value is NaN or Infinity"
 SINTERCARD_TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
 
 
+NOT_ALLOWED_IN_MULTI = "ERR Command not allowed inside a transaction"
+
+
+def subscribe_mode(command_name: str) -> str:
+    return (f"ERR Can't execute '{command_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+            "PING / QUIT / RESET are allowed in this context")
+
+
 def wrong_arity(command_name: str) -> str:
     return f"ERR wrong number of arguments for '{command_name}' command"
 

@@ -1,8 +1,15 @@
 """The one path every command takes (Redis's processCommand + call).
 
 execute(ctx, argv) → reply value:
-  lookup (unknown command) → subcommand → arity → auth gate → loading gate →
-  time snapshot → handler → statistics, slow log, MONITOR feed → write stream.
+  lookup (unknown command) → subcommand → arity → [command filter] → auth gate →
+  loading gate → time snapshot → handler → statistics, slow log, MONITOR feed → write
+  stream → [blocked clients served].
+The command filter is one flag per client (ClientState.needs_command_filter), set only
+in MULTI (commands are checked, then queued: server/commands/transactions.py) and in
+RESP2 subscribe mode (only the pub/sub commands, PING, QUIT and RESET run); everyone
+else pays that one test. Clients blocked on keys a write made ready are served right
+after the command that did it (server/blocking.py); that check sits inside the
+"something was written" branch, so reads pay nothing for it.
 Handlers hold semantics only. They raise CommandError for error replies; any other
 exception is a bug: it is logged with its traceback and answered `ERR internal error`,
 and the server keeps serving. A WRITE command that changed the dataset (the dirty
@@ -16,7 +23,7 @@ import logging
 import time
 from typing import Any
 
-from protocol.replies import ErrorReply, SimpleString
+from protocol.replies import QUEUED, ErrorReply, SimpleString
 from server import errors
 from server.context import CommandContext
 from server.errors import CommandError
@@ -41,6 +48,9 @@ class Executor:
         self._monitors = server.monitors
         self._config_values = server.config.values
         self._write_subscribers = self.writes.subscribers
+        self._ready_keys = server.key_signals.ready
+        self._blocking = server.blocking
+        server.executor = self
         self._slowlog_threshold_ns: float = 0
         self._set_slowlog_threshold(server.config["slowlog-log-slower-than"])
         server.config.on_change("slowlog-log-slower-than", self._set_slowlog_threshold)
@@ -70,14 +80,44 @@ class Executor:
         ):
             resolved = self.resolve(argv)
             if type(resolved) is ErrorReply:
+                if ctx.client.in_multi:
+                    ctx.client.multi_failed = True
                 return resolved
             spec = resolved  # type: ignore[assignment]
-        if not ctx.client.is_authenticated and not spec.is_no_auth:
+        client = ctx.client
+        if client.needs_command_filter:
+            return self._execute_filtered(ctx, spec, argv)
+        if not client.is_authenticated and not spec.is_no_auth:
             return self._reject(spec, errors.NOAUTH)
         if self.server.has_command_gates:
             refusal = self._gate_refusal(spec)
             if refusal is not None:
                 return self._reject(spec, refusal)
+        return self.call(ctx, spec, argv)
+
+    def _execute_filtered(self, ctx: CommandContext, spec: CommandSpec,
+                          argv: list[bytes]) -> Any:
+        """execute() for a client in MULTI or in RESP2 subscribe mode: Redis's
+        processCommand checks in its order, a refusal failing an open transaction."""
+        client = ctx.client
+        refusal: str | None = None
+        if not client.is_authenticated and not spec.is_no_auth:
+            refusal = errors.NOAUTH
+        elif self.server.has_command_gates:
+            refusal = self._gate_refusal(spec)
+        if (refusal is None and client.protocol == 2 and client.is_subscribed
+                and spec.name not in _SUBSCRIBE_MODE_COMMANDS):
+            refusal = errors.subscribe_mode(spec.name)
+        if refusal is None and client.in_multi and spec.name not in _TRANSACTION_CONTROL:
+            if spec.is_no_multi:
+                refusal = errors.NOT_ALLOWED_IN_MULTI
+            else:
+                client.multi_queue.append((spec, argv))
+                return QUEUED
+        if refusal is not None:
+            if client.in_multi:
+                client.multi_failed = True
+            return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
 
     def _gate_refusal(self, spec: CommandSpec) -> str | None:
@@ -119,6 +159,8 @@ class Executor:
             else:
                 for command in propagated:
                     self.writes.emit(ctx.db.index, command)
+            if self._ready_keys:
+                self._blocking.serve_ready()
         if ctx.propagated is not None:
             ctx.propagated = None
         if self._monitors and not spec.is_skip_monitor:
@@ -169,6 +211,14 @@ class Executor:
             if monitor.push is not None:
                 monitor.push(message)
 
+
+# What a RESP2 subscriber may send (Redis's processCommand list).
+_SUBSCRIBE_MODE_COMMANDS = frozenset((
+    "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+    "punsubscribe", "quit", "reset",
+))
+# Run at once inside MULTI instead of being queued.
+_TRANSACTION_CONTROL = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 
 _REPR_ESCAPES = {
     ord("\\"): b"\\\\", ord('"'): b'\\"', ord("\n"): b"\\n", ord("\r"): b"\\r",

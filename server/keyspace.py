@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from server.clock import CommandClock
 from server.datatypes import is_string
@@ -160,6 +160,8 @@ class Database:
         return self.expires.get(key) if self.expires else None
 
     def clear(self) -> int:
+        if self.keyspace.before_flush is not None:
+            self.keyspace.before_flush(self)
         removed = len(self.data)
         self.data = {}
         self.expires = {}
@@ -256,6 +258,10 @@ class Keyspace:
         # Live SCAN/HSCAN/... iterations: cursors over dicts need server-side snapshots.
         self.scans: ScanSessions = ScanSessions()
         self.dbs = [Database(i, self) for i in range(databases)]
+        # WATCH and blocked clients (server/key_signals.py): told before a database is
+        # emptied and after two are swapped, as Redis's signalFlushedDb / swapdb do.
+        self.before_flush: Callable[[Database], None] | None = None
+        self.after_swap: Callable[[int, int], None] | None = None
 
     def flush_all(self) -> int:
         return sum(db.clear() for db in self.dbs)
@@ -263,6 +269,8 @@ class Keyspace:
     def swap(self, first: int, second: int) -> None:
         self.dbs[first].swap_contents(self.dbs[second])
         self.dirty += 1
+        if self.after_swap is not None:
+            self.after_swap(first, second)
 
     def active_expire_cycle(self, budget_ms: float) -> bool:
         """Expire due keys across databases within budget_ms; True when none are left."""

@@ -14,9 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from server.blocking import BlockingRegistry
 from server.clock import now_ms
 from server.config import Config
+from server.key_signals import KeySignals
 from server.keyspace import Keyspace
+from server.pubsub import PubSub
 
 if TYPE_CHECKING:
     from server.context import ClientState
@@ -179,6 +182,13 @@ class ServerState:
         # Installed by the application while the AOF is on (issue 3): the loop's
         # "before replies" phase (server/output.py) that connections send through.
         self.reply_gate: Any = None
+        # Transactions, blocking and pub/sub (issue 4): keys watched or waited on,
+        # blocked clients, channel subscriptions; and the executor, for EXEC.
+        self.key_signals = KeySignals(self.keyspace, registry)
+        self.blocking = BlockingRegistry(self, self.key_signals)
+        self.pubsub = PubSub()
+        self.add_info_provider("stats", self.pubsub.info_fields)
+        self.executor: Any = None
         # BGREWRITEAOF, installed by the application: starts the rewrite or raises
         # CommandError with the reply.
         self.start_aof_rewrite: Callable[[], None] | None = None

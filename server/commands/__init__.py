@@ -1,7 +1,8 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
 from server.commands import (
-    bitmaps, connection, hashes, keys, lists, server, sets, sort, strings, zsets,
+    bitmaps, blocking, connection, hashes, keys, lists, pubsub, server, sets, sort, strings,
+    transactions, zsets,
 )
 
 ALL_GROUPS = (
@@ -15,4 +16,8 @@ ALL_GROUPS = (
     zsets.group,
     sort.group,
     server.group,
+    blocking.list_group,
+    blocking.zset_group,
+    pubsub.group,
+    transactions.group,
 )

@@ -9,6 +9,8 @@ from protocol.replies import OK, PONG, Map, SimpleString, Verbatim
 from server import errors
 from server.clock import now_ms
 from server.commands.args import parse_int
+from server.commands.pubsub import leave_all
+from server.commands.transactions import reset_client_state
 from server.context import ClientState, CommandContext
 from server.errors import CommandError
 from server.registry import (
@@ -28,6 +30,10 @@ def ping_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """PING [message]"""
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
+    client = ctx.client
+    if client.protocol == 2 and client.needs_command_filter and client.is_subscribed:
+        # RESP2 subscribe mode: PING answers in the shape of a pub/sub message.
+        return [b"pong", argv[1] if len(argv) == 2 else b""]
     return PONG if len(argv) == 1 else argv[1]
 
 
@@ -134,6 +140,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         validate_client_name(new_name)
         client.name = new_name
     client.protocol = protocol
+    client.update_command_filter()  # RESP2 subscribe mode depends on the protocol
     return Map([
         (b"server", b"redis"),
         (b"version", REDIS_VERSION.encode()),
@@ -150,6 +157,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """RESET"""
     client = ctx.client
+    reset_transactions_blocking_pubsub(ctx)
     ctx.select(0)
     client.protocol = 2
     client.name = b""
@@ -165,7 +173,14 @@ def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     if ctx.server.config["requirepass"]:
         client.is_authenticated = False
     client.user = "default"
+    client.update_command_filter()
     return SimpleString(b"RESET")
+
+
+def reset_transactions_blocking_pubsub(ctx: CommandContext) -> None:
+    """RESET leaves MULTI, unwatches, and unsubscribes without messages."""
+    reset_client_state(ctx)
+    leave_all(ctx)
 
 
 # ------------------------------------------------------------------ CLIENT
