@@ -72,6 +72,7 @@ class ClientConnection(asyncio.Protocol):
         self.is_closing = False
         self._in_batch = False
         self._held_pushes: list[bytes] = []
+        self._batch_out: list[bytes] = []  # the replies of the batch being processed
         # When a pub/sub client's output passed the soft limit (loop time), or None.
         self._soft_limit_since: float | None = None
 
@@ -132,6 +133,7 @@ class ClientConnection(asyncio.Protocol):
         ctx = self.ctx
         held = self._held_pushes
         self._in_batch = True
+        self._batch_out = out
         try:
             parser.feed(data)
             for argv in parser.requests():
@@ -287,15 +289,19 @@ class ClientConnection(asyncio.Protocol):
             # The AOF is on: replies leave after the log is safe (server/output.py).
             gate.send(self.transport, payload)
 
-    def push(self, message: Any) -> None:
-        """Send an out-of-band message (MONITOR lines, later pub/sub)."""
+    def push(self, message: Any, before_reply: bool = False) -> None:
+        """Send an out-of-band message (MONITOR lines, pub/sub messages)."""
         if self.is_closing or self.client is None or self.transport is None:
             return
         payload = encode(message, self.client.protocol)
         if self._in_batch:
-            # This client's own command caused it (MONITOR): Redis sends it after
-            # that command's reply, which is not written yet.
-            self._held_pushes.append(payload)
+            # This client's own command caused it. A MONITOR line goes after that
+            # command's reply, which is not written yet; a message it published to
+            # itself goes before (Redis 7.0 writes it while PUBLISH runs).
+            if before_reply:
+                self._batch_out.append(payload)
+            else:
+                self._held_pushes.append(payload)
             return
         self.server.stats.net_output_bytes += len(payload)
         self.transport.write(payload)

@@ -61,7 +61,7 @@ class ClientState:
         # served or timed out), then the client's pipelined requests resume.
         self.deliver_late_reply: Callable[[Any], None] | None = None
         # Filled by the connection: how to push bytes and close, for MONITOR and KILL.
-        self.push: Callable[[Any], None] | None = None
+        self.push: Callable[..., None] | None = None  # (message, before_reply=False)
         self.close: Callable[[], None] | None = None
         self.query_buffer_bytes: Callable[[], int] = lambda: 0
         self.output_buffer_bytes: Callable[[], int] = lambda: 0

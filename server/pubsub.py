@@ -145,4 +145,4 @@ def _forget(table: Subscribers, name: bytes, client: "ClientState") -> None:
 
 def _deliver(client: "ClientState", push: Push) -> None:
     if client.push is not None:
-        client.push(push)
+        client.push(push, True)  # type: ignore[call-arg]
