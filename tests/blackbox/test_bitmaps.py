@@ -9,14 +9,11 @@ reaches the AOF.
 
 from __future__ import annotations
 
-import socket
-from typing import Iterator
-
-import hiredis
 import pytest
 import redis
 
 from tests.servers import ServerProcess
+from tests.wire import call, changes, error_of, exchange
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "value is not an integer or out of range"
@@ -24,63 +21,6 @@ BIT_OFFSET = "bit offset is not an integer or out of range"
 BIT_VALUE = "bit is not an integer or out of range"
 BITFIELD_TYPE = ("Invalid bitfield type. Use something like i16 u8. "
                  "Note that u64 is not supported but i64 is.")
-
-
-def call(client: redis.Redis, *args: object) -> object:
-    """The reply as parsed, without redis-py's per-command conversions."""
-    connection = client.connection_pool.get_connection()
-    try:
-        connection.send_command(*args)
-        return connection.read_response()
-    finally:
-        client.connection_pool.release(connection)
-
-
-def error_of(client: redis.Redis, *args: object) -> str:
-    with pytest.raises(redis.ResponseError) as error:
-        call(client, *args)
-    return str(error.value)
-
-
-def raw(server: ServerProcess, *commands: tuple[object, ...], protocol: int = 2) -> list[bytes]:
-    """Send each command on one fresh connection; the raw reply bytes of each."""
-    replies = []
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        if protocol == 3:
-            commands = (("HELLO", "3"),) + commands
-        for command in commands:
-            argv = [a if isinstance(a, bytes) else str(a).encode() for a in command]
-            sock.sendall(b"*%d\r\n" % len(argv)
-                         + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                assert chunk, "server closed the connection"
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
-    return replies[1:] if protocol == 3 else replies
-
-
-def changes(client: redis.Redis) -> int:
-    return int(client.info("persistence")["rdb_changes_since_last_save"])
-
-
-@pytest.fixture
-def small_bulk_limit(r: redis.Redis) -> Iterator[int]:
-    """proto-max-bulk-len at its minimum (1mb) for one test, then back to 512mb."""
-    r.config_set("proto-max-bulk-len", "1mb")
-    yield 1024 * 1024
-    r.config_set("proto-max-bulk-len", "512mb")
-
-
-@pytest.fixture
-def list_key(r: redis.Redis) -> bytes:
-    """A key holding a non-string value, for WRONGTYPE checks."""
-    call(r, "RPUSH", "list", "x")
-    return b"list"
 
 
 # ------------------------------------------------------------------ SETBIT, GETBIT
@@ -113,17 +53,17 @@ def test_setbit_that_changes_nothing_is_not_counted_as_a_change(r: redis.Redis) 
 
 @pytest.mark.parametrize("value", [2, -1, "x", "", "1.0"])
 def test_setbit_value_other_than_0_or_1_is_error(r: redis.Redis, value: object) -> None:
-    assert error_of(r, "SETBIT", "b", 0, value) == BIT_VALUE
+    assert error_of(call, r, "SETBIT", "b", 0, value) == BIT_VALUE
     assert r.exists("b") == 0
 
 
 @pytest.mark.parametrize("offset", [-1, "x", "#1", 4294967296, "9223372036854775808"])
 def test_setbit_offset_negative_non_integer_or_past_512mb_is_error(r: redis.Redis, offset: object) -> None:
-    assert error_of(r, "SETBIT", "b", offset, 1) == BIT_OFFSET
+    assert error_of(call, r, "SETBIT", "b", offset, 1) == BIT_OFFSET
 
 
 def test_setbit_offset_limit_follows_proto_max_bulk_len(r: redis.Redis, small_bulk_limit: int) -> None:
-    assert error_of(r, "SETBIT", "b", small_bulk_limit * 8, 1) == BIT_OFFSET
+    assert error_of(call, r, "SETBIT", "b", small_bulk_limit * 8, 1) == BIT_OFFSET
     assert call(r, "SETBIT", "b", small_bulk_limit * 8 - 1, 1) == 0
     assert r.strlen("b") == small_bulk_limit
 
@@ -140,12 +80,12 @@ def test_getbit_reads_the_digits_of_an_integer_value(r: redis.Redis) -> None:
 
 
 def test_getbit_bad_offset_is_error_even_for_missing_key(r: redis.Redis) -> None:
-    assert error_of(r, "GETBIT", "missing", -1) == BIT_OFFSET
+    assert error_of(call, r, "GETBIT", "missing", -1) == BIT_OFFSET
 
 
 def test_setbit_and_getbit_on_wrong_type_are_errors(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "SETBIT", list_key, 0, 1) == WRONGTYPE
-    assert error_of(r, "GETBIT", list_key, 0) == WRONGTYPE
+    assert error_of(call, r, "SETBIT", list_key, 0, 1) == WRONGTYPE
+    assert error_of(call, r, "GETBIT", list_key, 0) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ BITCOUNT
@@ -170,16 +110,16 @@ def test_bitcount_of_missing_key_is_zero_whatever_the_arguments(r: redis.Redis) 
 @pytest.mark.parametrize("args", [(0,), (0, 1, "WORD"), (0, 1, "BIT", 1)])
 def test_bitcount_wrong_argument_shape_is_syntax_error(r: redis.Redis, args: tuple[object, ...]) -> None:
     r.set("s", "foobar")
-    assert error_of(r, "BITCOUNT", "s", *args) == "syntax error"
+    assert error_of(call, r, "BITCOUNT", "s", *args) == "syntax error"
 
 
 def test_bitcount_non_integer_range_is_error(r: redis.Redis) -> None:
     r.set("s", "foobar")
-    assert error_of(r, "BITCOUNT", "s", "x", 1) == NOT_INTEGER
+    assert error_of(call, r, "BITCOUNT", "s", "x", 1) == NOT_INTEGER
 
 
 def test_bitcount_on_wrong_type_is_error(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "BITCOUNT", list_key) == WRONGTYPE
+    assert error_of(call, r, "BITCOUNT", list_key) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ BITPOS
@@ -224,7 +164,7 @@ def test_bitpos_of_empty_string_is_minus_one(r: redis.Redis) -> None:
 
 @pytest.mark.parametrize("bit", [2, -1])
 def test_bitpos_bit_other_than_0_or_1_is_error(r: redis.Redis, bit: int) -> None:
-    assert error_of(r, "BITPOS", "missing", bit) == "The bit argument must be 1 or 0."
+    assert error_of(call, r, "BITPOS", "missing", bit) == "The bit argument must be 1 or 0."
 
 
 @pytest.mark.parametrize("args, message", [
@@ -235,11 +175,11 @@ def test_bitpos_bit_other_than_0_or_1_is_error(r: redis.Redis, bit: int) -> None
 ])
 def test_bitpos_bad_arguments_are_errors(r: redis.Redis, args: tuple[object, ...], message: str) -> None:
     r.set("s", "abc")
-    assert error_of(r, "BITPOS", "s", *args) == message
+    assert error_of(call, r, "BITPOS", "s", *args) == message
 
 
 def test_bitpos_on_wrong_type_is_error(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "BITPOS", list_key, 1) == WRONGTYPE
+    assert error_of(call, r, "BITPOS", list_key, 1) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ BITOP
@@ -286,17 +226,17 @@ def test_bitop_with_empty_result_deletes_destination(r: redis.Redis) -> None:
 
 
 def test_bitop_not_with_several_sources_is_error(r: redis.Redis) -> None:
-    assert error_of(r, "BITOP", "NOT", "dest", "a", "b") == (
+    assert error_of(call, r, "BITOP", "NOT", "dest", "a", "b") == (
         "BITOP NOT must be called with a single source key.")
 
 
 def test_bitop_unknown_operation_is_syntax_error(r: redis.Redis) -> None:
-    assert error_of(r, "BITOP", "NAND", "dest", "a") == "syntax error"
+    assert error_of(call, r, "BITOP", "NAND", "dest", "a") == "syntax error"
 
 
 def test_bitop_with_non_string_source_is_error(r: redis.Redis, list_key: bytes) -> None:
     r.set("a", "x")
-    assert error_of(r, "BITOP", "AND", "dest", "a", list_key) == WRONGTYPE
+    assert error_of(call, r, "BITOP", "AND", "dest", "a", list_key) == WRONGTYPE
     assert r.exists("dest") == 0
 
 
@@ -323,10 +263,10 @@ def test_bitfield_overflow_sat_saturates(r: redis.Redis) -> None:
 
 def test_bitfield_overflow_fail_answers_null_and_writes_nothing(ember: ServerProcess, r: redis.Redis) -> None:
     call(r, "BITFIELD", "b", "SET", "u8", 0, 250)
-    assert raw(ember, ("BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", 0, 10,
-                       "INCRBY", "u8", 0, 1)) == [b"*2\r\n$-1\r\n:251\r\n"]
-    assert raw(ember, ("BITFIELD", "b", "OVERFLOW", "FAIL", "SET", "u8", 0, 256),
-               protocol=3) == [b"*1\r\n_\r\n"]
+    assert exchange(ember.port, [("BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", 0, 10,
+                                  "INCRBY", "u8", 0, 1)]) == [b"*2\r\n$-1\r\n:251\r\n"]
+    assert exchange(ember.port, [("BITFIELD", "b", "OVERFLOW", "FAIL", "SET", "u8", 0, 256)],
+                    protocol=3) == [b"*1\r\n_\r\n"]
 
 
 def test_bitfield_overflow_applies_to_the_operations_after_it(r: redis.Redis) -> None:
@@ -388,7 +328,7 @@ def test_bitfield_keeps_ttl(r: redis.Redis) -> None:
 
 @pytest.mark.parametrize("field_type", ["u64", "i65", "i0", "u0", "I8", "u", "8", "u-1", "ux"])
 def test_bitfield_invalid_type_is_error(r: redis.Redis, field_type: str) -> None:
-    assert error_of(r, "BITFIELD", "b", "GET", field_type, 0) == BITFIELD_TYPE
+    assert error_of(call, r, "BITFIELD", "b", "GET", field_type, 0) == BITFIELD_TYPE
 
 
 @pytest.mark.parametrize("args, message", [
@@ -400,7 +340,7 @@ def test_bitfield_invalid_type_is_error(r: redis.Redis, field_type: str) -> None
     (("GET", "u8", "x"), BIT_OFFSET), (("GET", "u8", 4294967296), BIT_OFFSET),
 ])
 def test_bitfield_bad_arguments_are_errors(r: redis.Redis, args: tuple[object, ...], message: str) -> None:
-    assert error_of(r, "BITFIELD", "b", *args) == message
+    assert error_of(call, r, "BITFIELD", "b", *args) == message
     assert r.exists("b") == 0
 
 
@@ -417,11 +357,12 @@ def test_bitfield_ro_reads_fields(r: redis.Redis) -> None:
 @pytest.mark.parametrize("args", [("SET", "u8", 0, 1), ("INCRBY", "u8", 0, 1),
                                   ("GET", "u8", 0, "SET", "u8", 0, 1)])
 def test_bitfield_ro_refuses_writes(r: redis.Redis, args: tuple[object, ...]) -> None:
-    assert error_of(r, "BITFIELD_RO", "b", *args) == "BITFIELD_RO only supports the GET subcommand"
+    assert error_of(call, r, "BITFIELD_RO", "b", *args) == (
+        "BITFIELD_RO only supports the GET subcommand")
     assert r.exists("b") == 0
 
 
 def test_bitfield_on_wrong_type_is_error(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "BITFIELD", list_key, "GET", "u8", 0) == WRONGTYPE
-    assert error_of(r, "BITFIELD", list_key, "SET", "u8", 0, 1) == WRONGTYPE
-    assert error_of(r, "BITFIELD_RO", list_key, "GET", "u8", 0) == WRONGTYPE
+    assert error_of(call, r, "BITFIELD", list_key, "GET", "u8", 0) == WRONGTYPE
+    assert error_of(call, r, "BITFIELD", list_key, "SET", "u8", 0, 1) == WRONGTYPE
+    assert error_of(call, r, "BITFIELD_RO", list_key, "GET", "u8", 0) == WRONGTYPE

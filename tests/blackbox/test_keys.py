@@ -7,42 +7,14 @@ RESP3 null) the raw bytes are read off a plain socket.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
-import hiredis
 import pytest
 import redis
 
 from tests.servers import ServerProcess
-
-
-def raw(server: ServerProcess, *commands: tuple[bytes, ...], protocol: int = 2) -> list[bytes]:
-    """Send each command on one fresh connection; the raw reply bytes of each."""
-    replies = []
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        if protocol == 3:
-            commands = ((b"HELLO", b"3"),) + commands
-        for argv in commands:
-            sock.sendall(b"*%d\r\n" % len(argv)
-                         + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                assert chunk, "server closed the connection"
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
-    return replies[1:] if protocol == 3 else replies
-
-
-def error_of(call, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(redis.ResponseError) as error:
-        call(*args)
-    return str(error.value)
+from tests.wire import error_of, exchange
 
 
 def set_many(client: redis.Redis, mapping: dict) -> None:
@@ -104,7 +76,8 @@ def test_delete_without_keys_is_an_arity_error(r):
 
 def test_type_is_a_status_reply(ember, r):
     r.set("s", "v")
-    assert raw(ember, (b"TYPE", b"s"), (b"TYPE", b"missing")) == [b"+string\r\n", b"+none\r\n"]
+    assert exchange(ember.port, [(b"TYPE", b"s"), (b"TYPE", b"missing")]) == [
+        b"+string\r\n", b"+none\r\n"]
 
 
 # ------------------------------------------------------------------ KEYS
@@ -151,8 +124,9 @@ def test_scan_small_database_finishes_in_one_call(r):
 
 def test_scan_cursor_is_a_bulk_string_and_keys_an_array(ember, r):
     r.set("a", 1)
-    assert raw(ember, (b"SCAN", b"0")) == [b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"]
-    assert raw(ember, (b"SCAN", b"0"), protocol=3) == [b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"]
+    assert exchange(ember.port, [(b"SCAN", b"0")]) == [b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"]
+    assert exchange(ember.port, [(b"SCAN", b"0")], protocol=3) == [
+        b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"]
 
 
 def test_scan_count_bounds_the_work_not_the_reply(r):
@@ -256,8 +230,8 @@ def test_scan_after_select_continues_on_the_current_database(r):
 
 
 def test_randomkey_on_empty_database_is_null(ember, r):
-    assert raw(ember, (b"RANDOMKEY",)) == [b"$-1\r\n"]
-    assert raw(ember, (b"RANDOMKEY",), protocol=3) == [b"_\r\n"]
+    assert exchange(ember.port, [(b"RANDOMKEY",)]) == [b"$-1\r\n"]
+    assert exchange(ember.port, [(b"RANDOMKEY",)], protocol=3) == [b"_\r\n"]
 
 
 def test_randomkey_returns_existing_keys(r):
@@ -528,10 +502,11 @@ def test_object_encoding_of_strings(r):
 
 
 def test_object_subcommands_on_missing_key_are_null(ember):
-    replies = raw(ember, (b"OBJECT", b"ENCODING", b"missing"),
-                  (b"OBJECT", b"REFCOUNT", b"missing"), (b"OBJECT", b"FREQ", b"missing"))
+    replies = exchange(ember.port, [(b"OBJECT", b"ENCODING", b"missing"),
+                                    (b"OBJECT", b"REFCOUNT", b"missing"),
+                                    (b"OBJECT", b"FREQ", b"missing")])
     assert replies == [b"$-1\r\n"] * 3
-    assert raw(ember, (b"OBJECT", b"ENCODING", b"missing"), protocol=3) == [b"_\r\n"]
+    assert exchange(ember.port, [(b"OBJECT", b"ENCODING", b"missing")], protocol=3) == [b"_\r\n"]
 
 
 def test_object_refcount_reports_shared_small_integers(r):
@@ -551,7 +526,7 @@ def test_object_freq_needs_an_lfu_policy(r):
 
 
 def test_object_help_lists_subcommands_as_status_lines(ember):
-    (reply,) = raw(ember, (b"OBJECT", b"HELP"))
+    (reply,) = exchange(ember.port, [(b"OBJECT", b"HELP")])
     assert reply.startswith(b"*12\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. "
                             b"Subcommands are:\r\n+ENCODING <key>\r\n")
     assert reply.endswith(b"+HELP\r\n+    Prints this help.\r\n")

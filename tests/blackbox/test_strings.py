@@ -9,15 +9,13 @@ rdb_changes_since_last_save, Redis's dirty counter, which decides what reaches t
 
 from __future__ import annotations
 
-import socket
 import time
-from typing import Iterator
 
-import hiredis
 import pytest
 import redis
 
 from tests.servers import ServerProcess
+from tests.wire import call, changes, error_of, exchange
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "value is not an integer or out of range"
@@ -25,74 +23,17 @@ NOT_FLOAT = "value is not a valid float"
 FAR_MS = 4_000_000_000_000  # a deadline in 2096
 
 
-def raw(server: ServerProcess, *commands: tuple[object, ...], protocol: int = 2) -> list[bytes]:
-    """Send each command on one fresh connection; the raw reply bytes of each."""
-    replies = []
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        if protocol == 3:
-            commands = (("HELLO", "3"),) + commands
-        for command in commands:
-            argv = [a if isinstance(a, bytes) else str(a).encode() for a in command]
-            sock.sendall(b"*%d\r\n" % len(argv)
-                         + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                assert chunk, "server closed the connection"
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
-    return replies[1:] if protocol == 3 else replies
-
-
-def call(client: redis.Redis, *args: object) -> object:
-    """The reply as parsed, without redis-py's per-command conversions (SET → bool ...)."""
-    connection = client.connection_pool.get_connection()
-    try:
-        connection.send_command(*args)
-        return connection.read_response()
-    finally:
-        client.connection_pool.release(connection)
-
-
-def error_of(client: redis.Redis, *args: object) -> str:
-    with pytest.raises(redis.ResponseError) as error:
-        call(client, *args)
-    return str(error.value)
-
-
-def changes(client: redis.Redis) -> int:
-    return int(client.info("persistence")["rdb_changes_since_last_save"])
-
-
-@pytest.fixture
-def small_bulk_limit(r: redis.Redis) -> Iterator[int]:
-    """proto-max-bulk-len at its minimum (1mb) for one test, then back to 512mb."""
-    r.config_set("proto-max-bulk-len", "1mb")
-    yield 1024 * 1024
-    r.config_set("proto-max-bulk-len", "512mb")
-
-
-@pytest.fixture
-def list_key(r: redis.Redis) -> bytes:
-    """A key holding a non-string value, for WRONGTYPE checks."""
-    call(r, "RPUSH", "list", "x")
-    return b"list"
-
-
 # ------------------------------------------------------------------ GET and SET
 
 
 def test_get_of_missing_key_is_null_bulk_in_resp2_and_null_in_resp3(ember: ServerProcess) -> None:
-    assert raw(ember, ("GET", "no-such-key")) == [b"$-1\r\n"]
-    assert raw(ember, ("GET", "no-such-key"), protocol=3) == [b"_\r\n"]
+    assert exchange(ember.port, [("GET", "no-such-key")]) == [b"$-1\r\n"]
+    assert exchange(ember.port, [("GET", "no-such-key")], protocol=3) == [b"_\r\n"]
 
 
 def test_set_replies_ok_status_and_get_returns_value_bytes(ember: ServerProcess, r: redis.Redis) -> None:
     value = b"\x00\xffbinary\r\nvalue"
-    assert raw(ember, ("SET", "k", value), ("GET", "k")) == [
+    assert exchange(ember.port, [("SET", "k", value), ("GET", "k")]) == [
         b"+OK\r\n", b"$%d\r\n%b\r\n" % (len(value), value)]
 
 
@@ -119,7 +60,7 @@ def test_set_xx_sets_only_an_existing_key(r: redis.Redis) -> None:
 
 @pytest.mark.parametrize("options", [("NX", "XX"), ("XX", "NX"), ("NX", "GET", "XX")])
 def test_set_nx_with_xx_is_syntax_error(r: redis.Redis, options: tuple[str, ...]) -> None:
-    assert error_of(r, "SET", "k", "v", *options) == "syntax error"
+    assert error_of(call, r, "SET", "k", "v", *options) == "syntax error"
 
 
 def test_set_get_returns_the_old_value_and_sets_the_new(r: redis.Redis) -> None:
@@ -179,7 +120,7 @@ def test_set_with_a_repeated_expire_option_takes_the_last(r: redis.Redis) -> Non
     ("KEEPTTL", "PXAT", FAR_MS), ("EX",), ("PX",), ("PERSIST",), ("FOO",), ("EX", 10, "FOO"),
 ])
 def test_set_bad_option_combination_is_syntax_error(r: redis.Redis, options: tuple[object, ...]) -> None:
-    assert error_of(r, "SET", "k", "v", *options) == "syntax error"
+    assert error_of(call, r, "SET", "k", "v", *options) == "syntax error"
     assert r.exists("k") == 0
 
 
@@ -190,12 +131,13 @@ def test_set_bad_option_combination_is_syntax_error(r: redis.Redis, options: tup
 def test_set_expire_not_positive_or_overflowing_is_invalid_expire_error(
     r: redis.Redis, option: str, value: object
 ) -> None:
-    assert error_of(r, "SET", "k", "v", option, value) == "invalid expire time in 'set' command"
+    assert error_of(call, r, "SET", "k", "v", option, value) == (
+        "invalid expire time in 'set' command")
 
 
 @pytest.mark.parametrize("value", ["ten", "1.5", "", "99999999999999999999"])
 def test_set_non_integer_expire_is_not_integer_error(r: redis.Redis, value: str) -> None:
-    assert error_of(r, "SET", "k", "v", "EX", value) == NOT_INTEGER
+    assert error_of(call, r, "SET", "k", "v", "EX", value) == NOT_INTEGER
 
 
 def test_set_exat_in_the_past_answers_ok_and_leaves_no_key(r: redis.Redis) -> None:
@@ -222,7 +164,7 @@ def test_set_counts_one_change_and_an_aborted_set_none(r: redis.Redis) -> None:
 
 
 def test_set_get_on_wrong_type_is_error_and_sets_nothing(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "SET", list_key, "v", "GET") == WRONGTYPE
+    assert error_of(call, r, "SET", list_key, "v", "GET") == WRONGTYPE
     assert r.type(list_key) == b"list"
 
 
@@ -232,7 +174,7 @@ def test_set_without_get_replaces_a_value_of_another_type(r: redis.Redis, list_k
 
 
 def test_get_of_non_string_is_wrongtype(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "GET", list_key) == WRONGTYPE
+    assert error_of(call, r, "GET", list_key) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ SETNX, SETEX, PSETEX
@@ -245,7 +187,7 @@ def test_setnx_sets_only_a_missing_key_and_replies_1_or_0(r: redis.Redis) -> Non
 
 
 def test_setex_sets_value_and_ttl_in_seconds(ember: ServerProcess, r: redis.Redis) -> None:
-    assert raw(ember, ("SETEX", "k", 100, "v")) == [b"+OK\r\n"]
+    assert exchange(ember.port, [("SETEX", "k", 100, "v")]) == [b"+OK\r\n"]
     assert r.get("k") == b"v"
     assert r.ttl("k") == 100
 
@@ -260,17 +202,17 @@ def test_psetex_sets_value_and_ttl_in_milliseconds(r: redis.Redis) -> None:
 @pytest.mark.parametrize("amount", [0, -1])
 def test_setex_non_positive_time_names_the_command(r: redis.Redis, command: str, amount: int) -> None:
     expected = f"invalid expire time in '{command.lower()}' command"
-    assert error_of(r, command, "k", amount, "v") == expected
+    assert error_of(call, r, command, "k", amount, "v") == expected
     assert r.exists("k") == 0
 
 
 def test_setex_seconds_past_64_bit_milliseconds_is_invalid_expire(r: redis.Redis) -> None:
-    assert error_of(r, "SETEX", "k", "9223372036854775807", "v") == (
+    assert error_of(call, r, "SETEX", "k", "9223372036854775807", "v") == (
         "invalid expire time in 'setex' command")
 
 
 def test_setex_non_integer_seconds_is_not_integer_error(r: redis.Redis) -> None:
-    assert error_of(r, "SETEX", "k", "1.5", "v") == NOT_INTEGER
+    assert error_of(call, r, "SETEX", "k", "1.5", "v") == NOT_INTEGER
 
 
 # ------------------------------------------------------------------ GETSET, GETDEL, GETEX
@@ -342,8 +284,8 @@ def test_getex_on_missing_key_is_null_even_with_invalid_expire(r: redis.Redis) -
 
 def test_getex_invalid_expire_on_existing_key_names_getex(r: redis.Redis) -> None:
     r.set("k", "v")
-    assert error_of(r, "GETEX", "k", "EX", 0) == "invalid expire time in 'getex' command"
-    assert error_of(r, "GETEX", "k", "PX", "x") == NOT_INTEGER
+    assert error_of(call, r, "GETEX", "k", "EX", 0) == "invalid expire time in 'getex' command"
+    assert error_of(call, r, "GETEX", "k", "PX", "x") == NOT_INTEGER
 
 
 @pytest.mark.parametrize("options", [
@@ -353,12 +295,12 @@ def test_getex_invalid_expire_on_existing_key_names_getex(r: redis.Redis) -> Non
 def test_getex_options_of_set_only_and_conflicts_are_syntax_errors(
     r: redis.Redis, options: tuple[object, ...]
 ) -> None:
-    assert error_of(r, "GETEX", "missing", *options) == "syntax error"
+    assert error_of(call, r, "GETEX", "missing", *options) == "syntax error"
 
 
 def test_getset_getdel_getex_on_wrong_type_are_errors(r: redis.Redis, list_key: bytes) -> None:
     for command in (("GETSET", list_key, "v"), ("GETDEL", list_key), ("GETEX", list_key, "EX", "x")):
-        assert error_of(r, *command) == WRONGTYPE
+        assert error_of(call, r, *command) == WRONGTYPE
     assert r.type(list_key) == b"list"
 
 
@@ -367,8 +309,9 @@ def test_getset_getdel_getex_on_wrong_type_are_errors(r: redis.Redis, list_key: 
 
 def test_mget_returns_values_in_order_with_null_for_missing(ember: ServerProcess, r: redis.Redis) -> None:
     r.set("a", "1")
-    assert raw(ember, ("MGET", "a", "missing", "a")) == [b"*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n1\r\n"]
-    assert raw(ember, ("MGET", "missing"), protocol=3) == [b"*1\r\n_\r\n"]
+    assert exchange(ember.port, [("MGET", "a", "missing", "a")]) == [
+        b"*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n1\r\n"]
+    assert exchange(ember.port, [("MGET", "missing")], protocol=3) == [b"*1\r\n_\r\n"]
 
 
 def test_mget_answers_null_for_a_non_string_value(r: redis.Redis, list_key: bytes) -> None:
@@ -390,7 +333,7 @@ def test_mset_with_a_key_twice_keeps_the_last_value(r: redis.Redis) -> None:
 
 @pytest.mark.parametrize("command", ["MSET", "MSETNX"])
 def test_mset_with_a_key_lacking_its_value_is_arity_error(r: redis.Redis, command: str) -> None:
-    assert error_of(r, command, "a", "1", "b") == (
+    assert error_of(call, r, command, "a", "1", "b") == (
         f"wrong number of arguments for '{command.lower()}' command")
     assert r.exists("a") == 0
 
@@ -444,7 +387,7 @@ def test_append_of_empty_string_keeps_an_empty_key_and_counts_a_change(r: redis.
 def test_append_past_proto_max_bulk_len_is_error(r: redis.Redis, small_bulk_limit: int) -> None:
     r.set("k", b"x" * (small_bulk_limit - 1))
     assert r.append("k", "y") == small_bulk_limit
-    assert error_of(r, "APPEND", "k", "z") == (
+    assert error_of(call, r, "APPEND", "k", "z") == (
         "string exceeds maximum allowed size (proto-max-bulk-len)")
     assert r.strlen("k") == small_bulk_limit
 
@@ -456,8 +399,8 @@ def test_strlen_counts_bytes_and_is_zero_for_missing(r: redis.Redis) -> None:
 
 
 def test_append_and_strlen_on_wrong_type_are_errors(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "APPEND", list_key, "x") == WRONGTYPE
-    assert error_of(r, "STRLEN", list_key) == WRONGTYPE
+    assert error_of(call, r, "APPEND", list_key, "x") == WRONGTYPE
+    assert error_of(call, r, "STRLEN", list_key) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ INCR family
@@ -487,26 +430,26 @@ def test_incr_keeps_the_ttl(r: redis.Redis) -> None:
                                    "99999999999999999999", "9223372036854775808"])
 def test_incr_on_non_integer_value_is_error(r: redis.Redis, value: str) -> None:
     r.set("n", value)
-    assert error_of(r, "INCR", "n") == NOT_INTEGER
+    assert error_of(call, r, "INCR", "n") == NOT_INTEGER
     assert r.get("n") == value.encode()
 
 
 @pytest.mark.parametrize("increment", ["1.5", "x", "", "9223372036854775808"])
 def test_incrby_non_integer_increment_is_error(r: redis.Redis, increment: str) -> None:
-    assert error_of(r, "INCRBY", "n", increment) == NOT_INTEGER
+    assert error_of(call, r, "INCRBY", "n", increment) == NOT_INTEGER
 
 
 def test_incr_past_the_64_bit_maximum_is_overflow_error(r: redis.Redis) -> None:
     r.set("n", "9223372036854775806")
     assert r.incr("n") == 9223372036854775807
-    assert error_of(r, "INCR", "n") == "increment or decrement would overflow"
+    assert error_of(call, r, "INCR", "n") == "increment or decrement would overflow"
     assert r.get("n") == b"9223372036854775807"
 
 
 def test_decr_past_the_64_bit_minimum_is_overflow_error(r: redis.Redis) -> None:
     r.set("n", "-9223372036854775807")
     assert r.decr("n") == -9223372036854775808
-    assert error_of(r, "DECR", "n") == "increment or decrement would overflow"
+    assert error_of(call, r, "DECR", "n") == "increment or decrement would overflow"
 
 
 def test_incrby_minimum_increment_is_allowed(r: redis.Redis) -> None:
@@ -514,12 +457,12 @@ def test_incrby_minimum_increment_is_allowed(r: redis.Redis) -> None:
 
 
 def test_decrby_minimum_decrement_is_decrement_overflow_error(r: redis.Redis) -> None:
-    assert error_of(r, "DECRBY", "n", "-9223372036854775808") == "decrement would overflow"
+    assert error_of(call, r, "DECRBY", "n", "-9223372036854775808") == "decrement would overflow"
 
 
 def test_incr_on_wrong_type_is_error(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "INCR", list_key) == WRONGTYPE
-    assert error_of(r, "INCRBYFLOAT", list_key, "x") == WRONGTYPE
+    assert error_of(call, r, "INCR", list_key) == WRONGTYPE
+    assert error_of(call, r, "INCRBYFLOAT", list_key, "x") == WRONGTYPE
 
 
 # ------------------------------------------------------------------ INCRBYFLOAT
@@ -562,21 +505,22 @@ def test_incrbyfloat_prints_huge_values_in_full(r: redis.Redis) -> None:
 @pytest.mark.parametrize("increment", ["inf", "-INF", "Infinity"])
 def test_incrbyfloat_to_infinity_is_error(r: redis.Redis, increment: str) -> None:
     r.set("f", "1")
-    assert error_of(r, "INCRBYFLOAT", "f", increment) == "increment would produce NaN or Infinity"
+    assert error_of(call, r, "INCRBYFLOAT", "f", increment) == (
+        "increment would produce NaN or Infinity")
     assert r.get("f") == b"1"
 
 
 @pytest.mark.parametrize("increment", ["nan", " 1", "1 ", "", "1e", "0x", "1_0", "abc",
                                        "1e5000", "1e-5000"])
 def test_incrbyfloat_invalid_increment_is_not_valid_float_error(r: redis.Redis, increment: str) -> None:
-    assert error_of(r, "INCRBYFLOAT", "f", increment) == NOT_FLOAT
+    assert error_of(call, r, "INCRBYFLOAT", "f", increment) == NOT_FLOAT
     assert r.exists("f") == 0
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5 ", "1" * 5120])
 def test_incrbyfloat_on_non_float_value_is_error(r: redis.Redis, value: str) -> None:
     r.set("f", value)
-    assert error_of(r, "INCRBYFLOAT", "f", "1") == NOT_FLOAT
+    assert error_of(call, r, "INCRBYFLOAT", "f", "1") == NOT_FLOAT
 
 
 def test_incrbyfloat_keeps_the_ttl(r: redis.Redis) -> None:
@@ -605,7 +549,7 @@ def test_getrange_of_missing_or_empty_string_is_empty(r: redis.Redis) -> None:
 
 
 def test_getrange_non_integer_index_is_error_even_for_missing_key(r: redis.Redis) -> None:
-    assert error_of(r, "GETRANGE", "missing", "x", 1) == NOT_INTEGER
+    assert error_of(call, r, "GETRANGE", "missing", "x", 1) == NOT_INTEGER
 
 
 def test_substr_is_getrange(r: redis.Redis) -> None:
@@ -614,7 +558,7 @@ def test_substr_is_getrange(r: redis.Redis) -> None:
 
 
 def test_getrange_on_wrong_type_is_error(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "GETRANGE", list_key, 0, 1) == WRONGTYPE
+    assert error_of(call, r, "GETRANGE", list_key, 0, 1) == WRONGTYPE
 
 
 # ------------------------------------------------------------------ SETRANGE
@@ -650,21 +594,21 @@ def test_setrange_keeps_the_ttl(r: redis.Redis) -> None:
 
 
 def test_setrange_negative_offset_is_error(r: redis.Redis) -> None:
-    assert error_of(r, "SETRANGE", "k", -1, "x") == "offset is out of range"
+    assert error_of(call, r, "SETRANGE", "k", -1, "x") == "offset is out of range"
 
 
 def test_setrange_non_integer_offset_is_error(r: redis.Redis) -> None:
-    assert error_of(r, "SETRANGE", "k", "x", "y") == NOT_INTEGER
+    assert error_of(call, r, "SETRANGE", "k", "x", "y") == NOT_INTEGER
 
 
 def test_setrange_past_proto_max_bulk_len_is_error(r: redis.Redis, small_bulk_limit: int) -> None:
-    assert error_of(r, "SETRANGE", "k", small_bulk_limit, "x") == (
+    assert error_of(call, r, "SETRANGE", "k", small_bulk_limit, "x") == (
         "string exceeds maximum allowed size (proto-max-bulk-len)")
     assert r.setrange("k", small_bulk_limit - 1, "x") == small_bulk_limit
 
 
 def test_setrange_on_wrong_type_is_error_even_with_empty_value(r: redis.Redis, list_key: bytes) -> None:
-    assert error_of(r, "SETRANGE", list_key, 0, "") == WRONGTYPE
+    assert error_of(call, r, "SETRANGE", list_key, 0, "") == WRONGTYPE
 
 
 # ------------------------------------------------------------------ LCS
@@ -689,15 +633,15 @@ def test_lcs_idx_is_a_flat_array_in_resp2(ember: ServerProcess, lcs_pair: redis.
                 b"*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n"
                 b"*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n"
                 b"$3\r\nlen\r\n:6\r\n")
-    assert raw(ember, ("LCS", "a", "b", "IDX")) == [expected]
+    assert exchange(ember.port, [("LCS", "a", "b", "IDX")]) == [expected]
 
 
 def test_lcs_idx_is_a_map_in_resp3(ember: ServerProcess, lcs_pair: redis.Redis) -> None:
     expected = (b"%2\r\n$7\r\nmatches\r\n*1\r\n"
                 b"*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n"
                 b"$3\r\nlen\r\n:6\r\n")
-    assert raw(ember, ("LCS", "a", "b", "IDX", "MINMATCHLEN", 4, "WITHMATCHLEN"),
-               protocol=3) == [expected]
+    assert exchange(ember.port, [("LCS", "a", "b", "IDX", "MINMATCHLEN", 4, "WITHMATCHLEN")],
+                    protocol=3) == [expected]
 
 
 def test_lcs_negative_minmatchlen_counts_as_zero(lcs_pair: redis.Redis) -> None:
@@ -708,12 +652,12 @@ def test_lcs_negative_minmatchlen_counts_as_zero(lcs_pair: redis.Redis) -> None:
 def test_lcs_of_missing_keys_reads_them_as_empty(ember: ServerProcess, r: redis.Redis) -> None:
     r.set("a", "abc")
     assert call(r, "LCS", "a", "missing") == b""
-    assert raw(ember, ("LCS", "missing", "other", "IDX")) == [
+    assert exchange(ember.port, [("LCS", "missing", "other", "IDX")]) == [
         b"*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n"]
 
 
 def test_lcs_len_with_idx_is_error(lcs_pair: redis.Redis) -> None:
-    assert error_of(lcs_pair, "LCS", "a", "b", "LEN", "IDX") == (
+    assert error_of(call, lcs_pair, "LCS", "a", "b", "LEN", "IDX") == (
         "If you want both the length and indexes, please just use IDX.")
 
 
@@ -722,12 +666,12 @@ def test_lcs_len_with_idx_is_error(lcs_pair: redis.Redis) -> None:
     (("MINMATCHLEN", "x"), NOT_INTEGER),
 ])
 def test_lcs_bad_options_are_errors(lcs_pair: redis.Redis, options: tuple[str, ...], message: str) -> None:
-    assert error_of(lcs_pair, "LCS", "a", "b", *options) == message
+    assert error_of(call, lcs_pair, "LCS", "a", "b", *options) == message
 
 
 def test_lcs_table_past_proto_max_bulk_len_is_error(r: redis.Redis, small_bulk_limit: int) -> None:
     call(r, "MSET", "a", "x" * 600, "b", "x" * 600)
-    assert error_of(r, "LCS", "a", "b", "LEN") == (
+    assert error_of(call, r, "LCS", "a", "b", "LEN") == (
         "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
     call(r, "MSET", "a", "x" * 400, "b", "x" * 400)
     assert call(r, "LCS", "a", "b", "LEN") == 400
@@ -736,7 +680,7 @@ def test_lcs_table_past_proto_max_bulk_len_is_error(r: redis.Redis, small_bulk_l
 def test_lcs_of_a_long_string_against_a_short_one_is_fast(ember: ServerProcess, r: redis.Redis) -> None:
     call(r, "MSET", "a", "q", "b", "a" * 1_000_000 + "q" + "a" * 1_000_000)
     started = time.monotonic()
-    assert raw(ember, ("LCS", "a", "b", "IDX")) == [
+    assert exchange(ember.port, [("LCS", "a", "b", "IDX")]) == [
         b"*4\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:0\r\n:0\r\n"
         b"*2\r\n:1000000\r\n:1000000\r\n$3\r\nlen\r\n:1\r\n"]
     assert time.monotonic() - started < 5
@@ -744,4 +688,5 @@ def test_lcs_of_a_long_string_against_a_short_one_is_fast(ember: ServerProcess, 
 
 def test_lcs_on_non_string_key_is_error(r: redis.Redis, list_key: bytes) -> None:
     r.set("a", "abc")
-    assert error_of(r, "LCS", "a", list_key) == "The specified keys must contain string values"
+    assert error_of(call, r, "LCS", "a", list_key) == (
+        "The specified keys must contain string values")
