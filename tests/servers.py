@@ -3,10 +3,13 @@ redis-server, each on a free 127.0.0.1 port, stopped by PID.
 
 `ServerProcess.log_text()` returns the server's log; the black-box fixtures fail a test
 whose EmberKV log shows a Python traceback (a bug answered `ERR internal error`).
+`started_pair` starts one of each with the same arguments, for differential fixtures;
+`server_of_kind` gives one of either kind to a test parametrized over KINDS.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,10 +19,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
+import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# For @pytest.mark.parametrize("kind", KINDS) with server_of_kind.
+KINDS = ["emberkv", pytest.param("redis", marks=pytest.mark.needs_redis_server)]
 
 
 def free_port() -> int:
@@ -138,6 +146,33 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+@contextlib.contextmanager
+def started_pair(args: list[str] | None = None) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A new EmberKV and a new redis-server, both started with `args`. On exit both are
+    stopped and their directories removed, then a Python traceback in EmberKV's log
+    fails the caller. Whether redis-server is installed is the caller's check."""
+    ember = ServerProcess("emberkv", args=args)
+    real = ServerProcess("redis", args=args)
+    try:
+        ember.start()
+        real.start()
+        yield ember, real
+    finally:
+        log = ember.log_text()
+        ember.cleanup()
+        real.cleanup()
+    assert not has_traceback(log), log
+
+
+def server_of_kind(request: pytest.FixtureRequest, kind: str) -> ServerProcess:
+    """A new server of `kind`, not started yet: a `with` block starts and stops it. For
+    "redis", the real_redis fixture applies its skip (or its failure in CI) first when
+    redis-server is missing."""
+    if kind == "redis":
+        request.getfixturevalue("real_redis")
+    return ServerProcess(kind)
 
 
 def ping_reply(port: int, timeout_s: float = 1.0) -> bytes:

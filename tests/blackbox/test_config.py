@@ -18,57 +18,20 @@ import hiredis
 import pytest
 import redis
 
-from tests.servers import ROOT, ServerProcess, free_port
+from tests.servers import KINDS, ROOT, ServerProcess, free_port, server_of_kind, started_pair
+from tests.wire import pack, pipeline, pipeline_replies, replies_to, reply_to, send_until_closed
 
 
-# ------------------------------------------------------------------ raw helpers
+# ------------------------------------------------------------------ helpers
 
-def _encode(args: tuple[Any, ...]) -> bytes:
-    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%b\r\n" % (len(p), p) for p in parts)
-
-
-def raw_exchange(port: int, *commands: tuple[Any, ...], timeout_s: float = 10) -> bytes:
-    """Send commands on one connection; the exact bytes of all their replies."""
-    reader = hiredis.Reader()
-    received = b""
-    expected = len(commands)
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        sock.sendall(b"".join(_encode(c) for c in commands))
-        while expected:
-            data = sock.recv(1 << 20)
-            if not data:
-                break
-            received += data
-            reader.feed(data)
-            while expected and reader.gets() is not False:
-                expected -= 1
-    return received
-
-
-def reply_bytes(port: int, *commands: tuple[Any, ...]) -> list[bytes]:
-    """The exact bytes of each reply, split where hiredis sees a reply end."""
-    data = raw_exchange(port, *commands)
-    reader = hiredis.Reader()
-    pieces: list[bytes] = []
-    start = 0
-    for end in range(1, len(data) + 1):
-        reader.feed(data[end - 1:end])
-        if reader.gets() is not False:
-            pieces.append(data[start:end])
-            start = end
-    return pieces
-
-
-def call(port: int, *args: Any) -> Any:
-    """One command; the reply as hiredis parses it (an error is a ReplyError value)."""
-    reader = hiredis.Reader()
-    reader.feed(raw_exchange(port, args))
-    return reader.gets()
+# test_info.py imports these two from here, by their old names.
+raw_exchange, reply_bytes = pipeline, pipeline_replies
 
 
 def same_reply(ember: ServerProcess, real: ServerProcess, *args: Any) -> Any:
-    ours, theirs = call(ember.port, *args), call(real.port, *args)
+    """The reply to one command, which EmberKV and redis-server must give alike
+    (errors as hiredis.ReplyError values, compared by text)."""
+    ours, theirs = reply_to(ember.port, *args), reply_to(real.port, *args)
     assert type(ours) is type(theirs) and str(ours) == str(theirs) and (
         isinstance(ours, hiredis.ReplyError) or ours == theirs), (args, ours, theirs)
     return ours
@@ -79,11 +42,8 @@ def fresh_pair() -> Any:
     """A new EmberKV and a new redis-server with nothing changed yet."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    ember = ServerProcess("emberkv").start()
-    real = ServerProcess("redis").start()
-    yield ember, real
-    ember.cleanup()
-    real.cleanup()
+    with started_pair() as pair:
+        yield pair
 
 
 # ------------------------------------------------------------------ CONFIG GET
@@ -108,9 +68,9 @@ def test_config_get_reply_bytes_match_redis(fresh_pair, protocol: int) -> None:
     for patterns in (["hz"], ["HZ", "hz"], ["maxmemory-policy", "nosuch"], ["nosuch"],
                      ["notify-keyspace-events"]):
         request = [("HELLO", protocol), ("CONFIG", "GET", *patterns)]
-        ours = reply_bytes(ember.port, *request)[1]
-        assert ours == reply_bytes(real.port, *request)[1], patterns
-    assert reply_bytes(ember.port, ("HELLO", 3), ("CONFIG", "GET", "hz"))[1] == (
+        ours = pipeline_replies(ember.port, *request)[1]
+        assert ours == pipeline_replies(real.port, *request)[1], patterns
+    assert pipeline_replies(ember.port, ("HELLO", 3), ("CONFIG", "GET", "hz"))[1] == (
         b"%1\r\n$2\r\nhz\r\n$2\r\n10\r\n")
 
 
@@ -213,7 +173,7 @@ def test_config_set_then_get_matches_redis(fresh_pair) -> None:
     ]
     for name, value in cases:
         for server in (ember, real):
-            assert call(server.port, "CONFIG", "SET", name, value) == b"OK", (name, value)
+            assert reply_to(server.port, "CONFIG", "SET", name, value) == b"OK", (name, value)
         same_reply(ember, real, "CONFIG", "GET", name)
 
 
@@ -314,51 +274,16 @@ def test_slowlog_settings_apply_at_once(r) -> None:
         r.slowlog_reset()
 
 
-KINDS = ["emberkv", pytest.param("redis", marks=pytest.mark.needs_redis_server)]
-
-
-def _server_of_kind(request: pytest.FixtureRequest, kind: str) -> ServerProcess:
-    """A server of `kind` for a `with` block to start; for "redis", the real_redis
-    fixture applies its skip (or its failure in CI) when redis-server is missing."""
-    if kind == "redis":
-        request.getfixturevalue("real_redis")
-    return ServerProcess(kind)
-
-
-def send_until_closed(port: int, data: bytes, timeout_s: float = 10) -> tuple[bytes, str]:
-    """Send `data`, then read until the server closes. Returns (reply, how) where `how`
-    is "eof" or "reset".
-
-    A server that closes a connection with unread input makes the kernel answer with a
-    reset, so a client still sending may see EPIPE/ECONNRESET on send, and its recv may
-    end in ECONNRESET instead of EOF. Redis behaves the same (it closes without reading
-    the rest), so both endings are legitimate; the bytes answered before the close are
-    not lost (they are queued before the reset) and are what the tests compare.
-    """
-    reply = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        try:
-            sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        try:
-            while chunk := sock.recv(1 << 16):
-                reply += chunk
-        except ConnectionResetError:
-            return reply, "reset"
-    return reply, "eof"
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_proto_max_bulk_len_applies_to_new_connections(
     request: pytest.FixtureRequest, kind: str
 ) -> None:
-    with _server_of_kind(request, kind) as server:
+    with server_of_kind(request, kind) as server:
         server.client(protocol=2).config_set("proto-max-bulk-len", 1024 * 1024)
-        data = _encode(("SET", "k", b"x" * (1024 * 1024 + 1)))
+        data = pack("SET", "k", b"x" * (1024 * 1024 + 1))
         # The error is answered at the length line; the payload behind it is unread.
-        reply, _how = send_until_closed(server.port, data)
-        assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
+        assert send_until_closed(server.port, data, timeout_s=10) == (
+            b"-ERR Protocol error: invalid bulk length\r\n", True)
         assert server.client(protocol=2).set("k", b"x" * 1024 * 1024)
 
 
@@ -373,16 +298,15 @@ def test_proto_max_bulk_len_applies_to_new_connections(
 def test_client_query_buffer_limit_applies_to_new_connections(
     request: pytest.FixtureRequest, kind: str, extra_mb: int, before: bytes, answered: bytes
 ) -> None:
-    with _server_of_kind(request, kind) as server:
+    with server_of_kind(request, kind) as server:
         admin = server.client(protocol=2)
         admin.config_set("client-query-buffer-limit", 1024 * 1024)
         # A bulk that would fit proto-max-bulk-len but not the query buffer; with
         # "still-sending" the client is far from done when the server gives up.
         payload = b"x" * (1_100_000 + extra_mb * 1024 * 1024)
         data = before + b"*2\r\n$3\r\nGET\r\n$%d\r\n" % (len(payload) + 2_000_000) + payload
-        reply, _how = send_until_closed(server.port, data)
         # Redis closes without a reply of its own (readQueryFromClient, freeClientAsync).
-        assert reply == answered
+        assert send_until_closed(server.port, data, timeout_s=10) == (answered, True)
         assert admin.ping() is True
         deadline = time.monotonic() + 5
         while "max query buffer" not in server.log_text() and time.monotonic() < deadline:
@@ -491,11 +415,9 @@ def _rewritten(kind: str, tmp_path: Path) -> list[str]:
     with ServerProcess(kind, directory=str(directory), config_file=str(path)) as server:
         port = server.port
         for name, value in REWRITE_SETS:
-            assert call(port, "CONFIG", "SET", name, value) == b"OK"
-        assert call(port, "AUTH", 'p w"x') == b"OK"
-        reader = hiredis.Reader()
-        reader.feed(raw_exchange(port, ("AUTH", 'p w"x'), ("CONFIG", "REWRITE")))
-        assert [reader.gets(), reader.gets()] == [b"OK", b"OK"]
+            assert reply_to(port, "CONFIG", "SET", name, value) == b"OK"
+        assert reply_to(port, "AUTH", 'p w"x') == b"OK"
+        assert replies_to(port, ("AUTH", 'p w"x'), ("CONFIG", "REWRITE")) == [b"OK", b"OK"]
         assert "CONFIG REWRITE executed with success." in server.log_text()
         server.client(password='p w"x').shutdown(nosave=True)
     # Each server has its own port and directory (given on the command line).

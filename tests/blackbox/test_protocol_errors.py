@@ -14,50 +14,10 @@ from typing import Iterator
 import pytest
 import redis
 
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, started_pair
+from tests.wire import pack, read_exactly, read_until_closed, send_until_closed
 
 needs_redis_server = pytest.mark.needs_redis_server
-
-
-def pack(*args: bytes) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
-    return b"".join(out)
-
-
-def exchange(port: int, data: bytes, timeout_s: float = 5.0) -> tuple[bytes, bool]:
-    """Send `data`, then read until the server closes; return (reply, closed)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        try:
-            sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # closed while we were still sending: read what it answered first
-        return read_until_closed(sock)
-
-
-def read_until_closed(sock: socket.socket) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return b"".join(chunks), True
-            chunks.append(chunk)
-    except socket.timeout:
-        return b"".join(chunks), False
-    except ConnectionResetError:
-        return b"".join(chunks), True
-
-
-def read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(max(65536, size - len(data)))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
 
 
 def rss_kb(pid: int) -> int:
@@ -70,8 +30,8 @@ def rss_kb(pid: int) -> int:
 
 def assert_both_answer(ember: ServerProcess, real: ServerProcess, data: bytes,
                        closes: bool) -> bytes:
-    expected = exchange(real.port, data)
-    got = exchange(ember.port, data)
+    expected = send_until_closed(real.port, data)
+    got = send_until_closed(ember.port, data)
     assert expected[1] is closes, f"redis-server closed={expected[1]} (test expectation wrong)"
     assert got == expected
     return got[0]
@@ -223,17 +183,8 @@ def test_nul_before_line_end_waits_like_redis(
 def auth_servers(real_redis: ServerProcess) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     # Depending on real_redis applies its skip (or, in CI, failure) when redis-server is
     # missing; these two servers have a password set.
-    ember = ServerProcess("emberkv", args=["--requirepass", "pw"])
-    real = ServerProcess("redis", args=["--requirepass", "pw"])
-    try:
-        ember.start()
-        real.start()
-        yield ember, real
-    finally:
-        log = ember.log_text()
-        ember.cleanup()
-        real.cleanup()
-    assert "Traceback (most recent call last)" not in log, log
+    with started_pair(["--requirepass", "pw"]) as pair:
+        yield pair
 
 
 AUTH_CASES = [
@@ -260,11 +211,7 @@ def test_unauthenticated_length_limits(
         assert b"-ERR Protocol error: unauthenticated " in reply
         return
     # Still open: compare what arrived within a short wait.
-    replies = []
-    for server in (real, ember):
-        with socket.create_connection(("127.0.0.1", server.port), timeout=0.5) as sock:
-            sock.sendall(data)
-            replies.append(read_until_closed(sock))
+    replies = [send_until_closed(server.port, data, timeout_s=0.5) for server in (real, ember)]
     assert replies[1] == replies[0]
     assert replies[0][1] is False
 
@@ -329,7 +276,7 @@ def test_huge_declared_length_is_refused_without_allocating(
     ember: ServerProcess, r: redis.Redis, data: bytes, message: bytes
 ) -> None:
     before = rss_kb(ember.pid)
-    assert exchange(ember.port, data) == (message, True)
+    assert send_until_closed(ember.port, data) == (message, True)
     assert rss_kb(ember.pid) - before < 32 * 1024
     assert r.ping() is True
 
@@ -357,7 +304,7 @@ def test_server_keeps_serving_others_through_protocol_errors(
     bystander = ember.client()
     bystander.set("bystander", "here")
     for data in MALFORMED:
-        reply, closed = exchange(ember.port, data)
+        reply, closed = send_until_closed(ember.port, data)
         assert closed and b"-ERR Protocol error: " in reply
         assert bystander.get("bystander") == b"here"
     assert r.ping() is True
@@ -371,4 +318,4 @@ def test_error_after_pipeline_answers_every_good_request_first(ember: ServerProc
     data = b"".join(pack(b"ECHO", b"%d" % i) for i in range(1000)) + b"*1\r\n$x\r\n"
     expected = b"".join(b"$%d\r\n%d\r\n" % (len(b"%d" % i), i) for i in range(1000))
     expected += b"-ERR Protocol error: invalid bulk length\r\n"
-    assert exchange(ember.port, data) == (expected, True)
+    assert send_until_closed(ember.port, data) == (expected, True)

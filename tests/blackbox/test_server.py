@@ -20,8 +20,9 @@ import redis
 from server.app import App
 from server.config import Config
 from server.state import ShutdownRequest
-from tests.blackbox.test_config import _encode, call, raw_exchange, same_reply
-from tests.servers import ServerProcess
+from tests.blackbox.test_config import same_reply
+from tests.servers import ServerProcess, started_pair
+from tests.wire import pack, pipeline, replies_to, reply_to
 
 
 @pytest.fixture
@@ -29,18 +30,14 @@ def debug_pair():
     """EmberKV and redis-server with DEBUG enabled, as Redis's own tests run it."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    args = ["--enable-debug-command", "yes"]
-    ember = ServerProcess("emberkv", args=args).start()
-    real = ServerProcess("redis", args=args).start()
-    yield ember, real
-    ember.cleanup()
-    real.cleanup()
+    with started_pair(["--enable-debug-command", "yes"]) as pair:
+        yield pair
 
 
 # ------------------------------------------------------------------ TIME
 
 def test_time_is_seconds_and_microseconds_as_bulk_strings(ember: ServerProcess) -> None:
-    reply = raw_exchange(ember.port, ("TIME",))
+    reply = pipeline(ember.port, ("TIME",))
     match = re.fullmatch(rb"\*2\r\n\$\d+\r\n(\d+)\r\n\$\d+\r\n(\d+)\r\n", reply)
     assert match is not None, reply
     seconds, micros = int(match.group(1)), int(match.group(2))
@@ -67,11 +64,11 @@ def test_shutdown_stops_the_server_cleanly(tmp_path) -> None:
     pidfile = tmp_path / "e.pid"
     with ServerProcess("emberkv", args=["--pidfile", str(pidfile)]) as server:
         bystander = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        bystander.sendall(_encode(("PING",)))
+        bystander.sendall(pack("PING"))
         assert bystander.recv(100) == b"+PONG\r\n"
         assert pidfile.exists()
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(_encode(("SHUTDOWN", "NOSAVE")) + _encode(("PING",)))
+            sock.sendall(pack("SHUTDOWN", "NOSAVE") + pack("PING"))
             assert sock.recv(100) == b""  # no reply at all: the server exits
         assert server.process.wait(10) == 0
         assert bystander.recv(100) == b""
@@ -148,8 +145,8 @@ def slow_pair(ember, real_redis):
 def test_slowlog_entries_have_redis_shape(slow_pair) -> None:
     entries = []
     for server in slow_pair:
-        replies = _replies(server.port, ("CLIENT", "SETNAME", "myname"),
-                           ("SET", "foo", "bar"), ("SLOWLOG", "GET", "2"))
+        replies = replies_to(server.port, ("CLIENT", "SETNAME", "myname"),
+                             ("SET", "foo", "bar"), ("SLOWLOG", "GET", "2"))
         entries.append(replies[-1])
     for ours_or_theirs in entries:
         newest, older = ours_or_theirs
@@ -166,8 +163,8 @@ def test_slowlog_truncates_arguments_like_redis(slow_pair) -> None:
     long_value = "v" * 300
     found = []
     for server in slow_pair:
-        replies = _replies(server.port, tuple(many), ("ECHO", long_value),
-                           ("SLOWLOG", "GET", "2"))
+        replies = replies_to(server.port, tuple(many), ("ECHO", long_value),
+                             ("SLOWLOG", "GET", "2"))
         found.append([entry[3] for entry in replies[-1]])
     assert found[0] == found[1]
     assert found[0][0] == [b"ECHO", b"v" * 128 + b"... (172 more bytes)"]
@@ -189,17 +186,11 @@ def test_slowlog_len_reset_and_count(slow_pair) -> None:
     for _ in range(12):
         client.ping()
     assert client.slowlog_len() >= 12
-    assert len(call(slow_pair[0].port, "SLOWLOG", "GET")) == 10
-    assert len(call(slow_pair[0].port, "SLOWLOG", "GET", "-1")) >= 12
-    assert call(slow_pair[0].port, "SLOWLOG", "GET", "0") == []
+    assert len(reply_to(slow_pair[0].port, "SLOWLOG", "GET")) == 10
+    assert len(reply_to(slow_pair[0].port, "SLOWLOG", "GET", "-1")) >= 12
+    assert reply_to(slow_pair[0].port, "SLOWLOG", "GET", "0") == []
     assert client.slowlog_reset()
     assert client.slowlog_len() == 1  # the SLOWLOG RESET itself was slow enough
-
-
-def _replies(port: int, *commands: tuple[Any, ...]) -> list[Any]:
-    reader = hiredis.Reader()
-    reader.feed(raw_exchange(port, *commands))
-    return [reader.gets() for _ in commands]
 
 
 # ------------------------------------------------------------------ MONITOR
@@ -209,11 +200,11 @@ def _monitor_lines(server: ServerProcess, *commands: tuple[Any, ...],
     """What a MONITOR client receives while another client runs commands, with the
     timestamp and client port masked."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as monitor:
-        monitor.sendall(_encode(("MONITOR",)))
+        monitor.sendall(pack("MONITOR"))
         assert monitor.recv(100) == b"+OK\r\n"
         for command in monitor_commands:
-            monitor.sendall(_encode(command))
-        raw_exchange(server.port, *commands)
+            monitor.sendall(pack(*command))
+        pipeline(server.port, *commands)
         time.sleep(0.2)
         monitor.settimeout(0.5)
         data = b""
@@ -241,7 +232,7 @@ def test_monitor_lines_match_redis(ember, real_redis) -> None:
 def test_second_monitor_gets_no_reply(ember, real_redis) -> None:
     for server in (ember, real_redis):
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            sock.sendall(b"".join(_encode(c) for c in (
+            sock.sendall(b"".join(pack(*c) for c in (
                 ("MONITOR",), ("ECHO", "x"), ("MONITOR",), ("ECHO", "y"))))
             time.sleep(0.3)
             reply = sock.recv(65536)
@@ -268,7 +259,7 @@ def test_monitor_client_is_removed_when_it_disconnects(ember: ServerProcess) -> 
     client = ember.client()
     before = client.info("clients")["connected_clients"]
     with socket.create_connection(("127.0.0.1", ember.port), timeout=5) as monitor:
-        monitor.sendall(_encode(("MONITOR",)))
+        monitor.sendall(pack("MONITOR"))
         assert monitor.recv(100) == b"+OK\r\n"
         assert "flags=O" in client.execute_command("CLIENT", "LIST").decode()
     deadline = time.monotonic() + 5
@@ -303,15 +294,15 @@ def test_memory_usage_grows_with_the_value(r) -> None:
 
 def test_memory_stats_and_help(r, ember: ServerProcess) -> None:
     r.set("k", "v")
-    stats = _replies(ember.port, ("MEMORY", "STATS"))[0]
+    stats = replies_to(ember.port, ("MEMORY", "STATS"))[0]
     fields = dict(zip(stats[::2], stats[1::2]))
     for name in (b"peak.allocated", b"total.allocated", b"startup.allocated",
                  b"keys.count", b"dataset.bytes", b"overhead.total", b"db.0"):
         assert name in fields
     assert fields[b"keys.count"] == 1
-    help_lines = _replies(ember.port, ("MEMORY", "HELP"))[0]
+    help_lines = replies_to(ember.port, ("MEMORY", "HELP"))[0]
     assert help_lines[0] == b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    assert _replies(ember.port, ("MEMORY", "MALLOC-STATS"))[0] == (
+    assert replies_to(ember.port, ("MEMORY", "MALLOC-STATS"))[0] == (
         b"Stats not supported for the current allocator")
 
 
@@ -331,10 +322,10 @@ def test_debug_object_matches_redis(debug_pair) -> None:
     setup = [("SET", "s", "hello"), ("SET", "i", "12345"), ("SET", "small", "100"),
              ("SET", "neg", "-5"), ("SET", "big", "x" * 20), ("SET", "huge", "9" * 19)]
     for server in debug_pair:
-        raw_exchange(server.port, *setup)
+        pipeline(server.port, *setup)
     for key in ("s", "i", "small", "neg", "big", "huge"):
-        ours = call(ember.port, "DEBUG", "OBJECT", key)
-        theirs = call(real.port, "DEBUG", "OBJECT", key)
+        ours = reply_to(ember.port, "DEBUG", "OBJECT", key)
+        theirs = reply_to(real.port, "DEBUG", "OBJECT", key)
         pattern = (rb"Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\w+) "
                    rb"serializedlength:(\d+) lru:\d+ lru_seconds_idle:\d+")
         assert re.fullmatch(pattern, ours), ours
@@ -354,24 +345,24 @@ def test_debug_replies_match_redis(debug_pair, args) -> None:
 
 def test_debug_log_writes_to_the_log(debug_pair) -> None:
     ember = debug_pair[0]
-    assert call(ember.port, "DEBUG", "LOG", "hello there") == b"OK"
+    assert reply_to(ember.port, "DEBUG", "LOG", "hello there") == b"OK"
     time.sleep(0.1)
     assert "# DEBUG LOG: hello there" in ember.log_text()
 
 
 def test_debug_help_lists_what_is_implemented(debug_pair) -> None:
-    lines = call(debug_pair[0].port, "DEBUG", "HELP")
+    lines = reply_to(debug_pair[0].port, "DEBUG", "HELP")
     assert lines[0] == b"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert b"SLEEP <seconds>" in lines and b"OBJECT <key>" in lines and lines[-2] == b"HELP"
 
 
 def test_debug_sleep_blocks_the_whole_server(debug_pair) -> None:
     ember = debug_pair[0]
-    sleeper = threading.Thread(target=call, args=(ember.port, "DEBUG", "SLEEP", "0.5"))
+    sleeper = threading.Thread(target=reply_to, args=(ember.port, "DEBUG", "SLEEP", "0.5"))
     sleeper.start()
     time.sleep(0.1)
     started = time.monotonic()
-    assert call(ember.port, "PING") == b"PONG"
+    assert reply_to(ember.port, "PING") == b"PONG"
     waited = time.monotonic() - started
     sleeper.join()
     assert waited >= 0.3
@@ -379,10 +370,10 @@ def test_debug_sleep_blocks_the_whole_server(debug_pair) -> None:
 
 def test_debug_command_local_allows_loopback_clients() -> None:
     with ServerProcess("emberkv", args=["--enable-debug-command", "local"]) as server:
-        assert call(server.port, "DEBUG", "SLEEP", "0") == b"OK"
+        assert reply_to(server.port, "DEBUG", "SLEEP", "0") == b"OK"
 
 
 def test_debug_refusal_does_not_crash_or_leak(ember: ServerProcess) -> None:
-    reply = call(ember.port, "DEBUG", "OBJECT", "k")
+    reply = reply_to(ember.port, "DEBUG", "OBJECT", "k")
     assert isinstance(reply, hiredis.ReplyError)
     assert redis.Redis(port=ember.port).ping()

@@ -9,17 +9,16 @@ server with a password (and protected mode) is detected as ready.
 from __future__ import annotations
 
 import re
-import socket
 import time
 from typing import Any, Iterator
 
-import hiredis
 import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.servers import ServerProcess, ping_reply
+from tests.servers import ServerProcess, ping_reply, started_pair
+from tests.wire import Connection, ServerClosed
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -30,39 +29,21 @@ NOAUTH_PING = b"-NOAUTH Authentication required.\r\n"
 @pytest.fixture(scope="module")
 def auth_pair(real_redis: ServerProcess) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     # real_redis applies the missing-redis-server skip (or the CI failure) first.
-    args = ["--requirepass", PASSWORD]
-    ember = ServerProcess("emberkv", args=args)
-    real = ServerProcess("redis", args=args)
-    try:
-        ember.start()
-        real.start()
-        yield ember, real
-    finally:
-        log = ember.log_text()
-        ember.cleanup()
-        real.cleanup()
-    assert "Traceback (most recent call last)" not in log, log
+    with started_pair(["--requirepass", PASSWORD]) as pair:
+        yield pair
 
 
 def exchange(port: int, commands: list[tuple[Any, ...]]) -> list[bytes]:
-    """Each command's raw reply on one fresh connection; b"<closed>" once it closes."""
+    """Each command's raw reply on one fresh connection; once the server closes it, what
+    arrived then plus b"<closed>" is the last reply."""
     replies: list[bytes] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with Connection(port) as connection:
         for command in commands:
-            argv = [a if isinstance(a, bytes) else str(a).encode() for a in command]
-            sock.sendall(b"*%d\r\n" % len(argv)
-                         + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    replies.append(data + b"<closed>")
-                    return replies
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
+            try:
+                replies.append(connection.request(command))
+            except ServerClosed as closed:
+                replies.append(closed.received + b"<closed>")
+                break
     return replies
 
 
