@@ -8,15 +8,14 @@ SCAN over several keys) are compared as sets in the tests after the table.
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import Iterator
 
-import hiredis
 import pytest
 import redis
 
 from tests.servers import ServerProcess
+from tests.wire import Connection, reply_to
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -42,28 +41,16 @@ def port_of(client: redis.Redis) -> int:
 
 
 def exchange(port: int, commands: list[tuple], protocol: int) -> list[bytes]:
-    """Each command's raw reply bytes, on one connection speaking `protocol`."""
+    """Each command's raw reply bytes, on one connection speaking `protocol`; a SLEEP
+    pseudo-command pauses there and has no reply."""
     replies = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        if protocol == 3:
-            commands = [("HELLO", "3")] + commands
+    with Connection(port, protocol) as connection:
         for command in commands:
             if command[0] == SLEEP:
                 time.sleep(command[1])
                 continue
-            argv = [str(a).encode() if not isinstance(a, bytes) else a for a in command]
-            sock.sendall(b"*%d\r\n" % len(argv)
-                         + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                assert chunk, f"connection closed after {command!r}"
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
-    return replies[1:] if protocol == 3 else replies
+            replies.append(connection.request(command))
+    return replies
 
 
 FAR_MS = 4_000_000_000_000  # a deadline in 2096
@@ -287,18 +274,11 @@ MY_COMMANDS = [
 ]
 
 
-def _raw_info(client: redis.Redis, name: str) -> list:
-    (reply,) = exchange(port_of(client), [("COMMAND", "INFO", name)], protocol=2)
-    reader = hiredis.Reader()
-    reader.feed(reply)
-    return reader.gets()
-
-
 @pytest.mark.parametrize("name", MY_COMMANDS)
 def test_command_info_matches_including_acl_categories(pair, name):
     ember_client, redis_client = pair
-    (ours,) = _raw_info(ember_client, name)
-    (theirs,) = _raw_info(redis_client, name)
+    (ours,) = reply_to(port_of(ember_client), "COMMAND", "INFO", name)
+    (theirs,) = reply_to(port_of(redis_client), "COMMAND", "INFO", name)
     # name, arity, flags, first, last, step, ACL categories
     assert ours[:7] == theirs[:7]
 
@@ -307,10 +287,7 @@ def test_command_info_matches_including_acl_categories(pair, name):
 def test_command_docs_summary_since_and_group_match(pair, name):
     docs = []
     for client in pair:
-        (reply,) = exchange(port_of(client), [("COMMAND", "DOCS", name)], protocol=2)
-        reader = hiredis.Reader()
-        reader.feed(reply)
-        _, fields = reader.gets()
+        _, fields = reply_to(port_of(client), "COMMAND", "DOCS", name)
         pairs = dict(zip(fields[::2], fields[1::2]))
         docs.append({field: pairs[field] for field in (b"summary", b"since", b"group")})
     assert docs[0] == docs[1]

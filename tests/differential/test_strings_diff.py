@@ -10,17 +10,15 @@ double rounding, BITPOS/BITCOUNT ranges, BITFIELD overflow and LCS.
 from __future__ import annotations
 
 import random
-import socket
 from typing import Iterator
 
-import hiredis
 import pytest
 
 from tests.servers import ServerProcess
+from tests.wire import Command, exchange, reply_to
 
 pytestmark = pytest.mark.needs_redis_server
 
-Command = tuple[object, ...]
 FAR_MS = 4_000_000_000_000  # a deadline in 2096
 FAR_S = FAR_MS // 1000
 
@@ -34,29 +32,6 @@ def pair(ember: ServerProcess, real_redis: ServerProcess) -> Iterator[tuple[int,
     yield ports
     for port in ports:
         exchange(port, [("FLUSHALL",)], protocol=2)
-
-
-def encode(command: Command) -> bytes:
-    argv = [a if isinstance(a, bytes) else str(a).encode() for a in command]
-    return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in argv)
-
-
-def exchange(port: int, commands: list[Command], protocol: int) -> list[bytes]:
-    """Each command's raw reply bytes, on one connection speaking `protocol`."""
-    replies = []
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        for command in ([("HELLO", "3")] if protocol == 3 else []) + commands:
-            sock.sendall(encode(command))
-            reader, data = hiredis.Reader(), b""
-            while True:
-                chunk = sock.recv(1 << 16)
-                assert chunk, f"connection closed after {command!r}"
-                data += chunk
-                reader.feed(chunk)
-                if reader.gets() is not False:
-                    break
-            replies.append(data)
-    return replies[1:] if protocol == 3 else replies
 
 
 def assert_same_replies(ports: tuple[int, int], commands: list[Command], protocol: int) -> None:
@@ -327,9 +302,7 @@ def counters(port: int, commands: list[Command]) -> tuple[int, int, int]:
     """(keyspace hits, misses, changes) that `commands` caused: which lookups count as
     reads, and which writes count as changes (and so reach the AOF)."""
     def snapshot() -> dict[str, int]:
-        reader = hiredis.Reader()
-        reader.feed(exchange(port, [("INFO", "all")], protocol=2)[0])
-        lines = reader.gets().decode().split("\r\n")
+        lines = reply_to(port, "INFO", "all").decode().split("\r\n")
         fields = dict(line.split(":", 1) for line in lines if ":" in line)
         return {name: int(fields[name]) for name in (
             "keyspace_hits", "keyspace_misses", "rdb_changes_since_last_save")}
@@ -348,9 +321,7 @@ def test_scenario_hits_misses_and_changes_match_redis(pair: tuple[int, int], nam
 
 
 def command_info(port: int, name: str) -> list[object]:
-    reader = hiredis.Reader()
-    reader.feed(exchange(port, [("COMMAND", "INFO", name)], protocol=2)[0])
-    return reader.gets()[0]  # type: ignore[no-any-return]
+    return reply_to(port, "COMMAND", "INFO", name)[0]  # type: ignore[no-any-return]
 
 
 def key_specs_without_notes(entry: list[object]) -> list[object]:

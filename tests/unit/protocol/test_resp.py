@@ -29,15 +29,9 @@ from protocol.resp import (
     parse_strict_int,
     split_inline_args,
 )
+from tests.wire import pack
 
 NEXT_REQUESTS = (b"*1\r\n$4\r\nPING\r\n", b"PING\r\n")
-
-
-def pack(*args: bytes) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        out.append(b"$%d\r\n%b\r\n" % (len(arg), arg))
-    return b"".join(out)
 
 
 def make_parser(is_authenticated: bool = True, **limits: int) -> RequestParser:
