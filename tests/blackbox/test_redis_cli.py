@@ -32,16 +32,22 @@ def redis_cli() -> str:
     return path
 
 
-def cli(redis_cli: str, server: ServerProcess, *args: str, stdin: bytes | None = None,
+def cli(redis_cli: str, server: ServerProcess, *args: str, stdin: bytes | Path | None = None,
         timeout_s: float = 60) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [redis_cli, "-p", str(server.port), *args], input=stdin, capture_output=True,
-        timeout=timeout_s, check=False,
-    )
+    """redis-cli against `server`; `stdin` is bytes to feed it, or a file it reads as its
+    standard input (as in `redis-cli --pipe < file`)."""
+    command = [redis_cli, "-p", str(server.port), *args]
+    if isinstance(stdin, Path):
+        with open(stdin, "rb") as handle:
+            return subprocess.run(command, stdin=handle, capture_output=True,
+                                  timeout=timeout_s, check=False)
+    return subprocess.run(command, input=stdin, capture_output=True, timeout=timeout_s,
+                          check=False)
 
 
-def output(redis_cli: str, server: ServerProcess, *args: str) -> bytes:
-    result = cli(redis_cli, server, *args)
+def output(redis_cli: str, server: ServerProcess, *args: str, stdin: bytes | None = None) -> bytes:
+    """The standard output of a redis-cli run that must succeed without a word on stderr."""
+    result = cli(redis_cli, server, *args, stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     return result.stdout
@@ -118,22 +124,20 @@ def test_output_matches_real_redis(
 def test_inline_commands_as_typed_in_telnet(ember: ServerProcess, r: redis.Redis) -> None:
     with socket.create_connection(("127.0.0.1", ember.port), timeout=5) as sock:
         stream = sock.makefile("rwb")
-        stream.write(b"PING\r\n")
-        stream.flush()
-        assert stream.readline() == b"+PONG\r\n"
-        stream.write(b'SET a "hello world"\r\n')
-        stream.flush()
-        assert stream.readline() == b"+OK\r\n"
-        stream.write(b"GET a\n")
-        stream.flush()
-        assert stream.readline() == b"$11\r\n"
+
+        def typed(line: bytes) -> bytes:
+            """Send one typed line; the first line of the answer."""
+            stream.write(line)
+            stream.flush()
+            return stream.readline()
+
+        assert typed(b"PING\r\n") == b"+PONG\r\n"
+        assert typed(b'SET a "hello world"\r\n') == b"+OK\r\n"
+        assert typed(b"GET a\n") == b"$11\r\n"
         assert stream.readline() == b"hello world\r\n"
-        stream.write(b"\r\nECHO 'single quoted' \"\\x41\\n\"\r\n")
-        stream.flush()
-        assert stream.readline() == b"-ERR wrong number of arguments for 'echo' command\r\n"
-        stream.write(b"QUIT\r\n")
-        stream.flush()
-        assert stream.readline() == b"+OK\r\n"
+        assert typed(b"\r\nECHO 'single quoted' \"\\x41\\n\"\r\n") == (
+            b"-ERR wrong number of arguments for 'echo' command\r\n")
+        assert typed(b"QUIT\r\n") == b"+OK\r\n"
         assert stream.readline() == b""
     assert r.get("a") == b"hello world"
 
@@ -200,11 +204,7 @@ def test_pipe_mass_insertion_of_100k_sets(
             key, value = b"key:%d" % i, b"value:%d" % i
             handle.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n"
                          % (len(key), key, len(value), value))
-    with open(path, "rb") as handle:
-        result = subprocess.run(
-            [redis_cli, "-p", str(ember.port), "--pipe"], stdin=handle, capture_output=True,
-            timeout=120, check=False,
-        )
+    result = cli(redis_cli, ember, "--pipe", stdin=path, timeout_s=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == b"errors: 0, replies: 100000"
     assert r.dbsize() == 100_000
@@ -221,11 +221,7 @@ def test_pipe_of_100k_mixed_commands_reports_like_real_redis(
     summaries = []
     for server in (real_redis, ember):
         server.client(protocol=2).flushall()
-        with open(path, "rb") as handle:
-            result = subprocess.run(
-                [redis_cli, "-p", str(server.port), "--pipe"], stdin=handle,
-                capture_output=True, timeout=120, check=False,
-            )
+        result = cli(redis_cli, server, "--pipe", stdin=path, timeout_s=120)
         with server.client(protocol=2) as client:
             state = (client.dbsize(), client.get("counter"), client.get("key:99990"))
         summaries.append((result.returncode, result.stdout.strip().splitlines()[-1], state))
@@ -255,10 +251,7 @@ def test_x_reads_last_argument_from_stdin(
 def interactive(redis_cli: str, server: ServerProcess, lines: bytes) -> bytes:
     """redis-cli with no command reads lines from stdin like its REPL, after fetching
     COMMAND DOCS for its help and hints."""
-    result = cli(redis_cli, server, stdin=lines)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == b""
-    return ANSI.sub(b"", result.stdout).replace(b"\r\n", b"\n")
+    return ANSI.sub(b"", output(redis_cli, server, stdin=lines)).replace(b"\r\n", b"\n")
 
 
 def test_interactive_mode_uses_command_docs(redis_cli: str, ember: ServerProcess) -> None:
