@@ -192,6 +192,9 @@ class ServerState:
         # BGREWRITEAOF, installed by the application: starts the rewrite or raises
         # CommandError with the reply.
         self.start_aof_rewrite: Callable[[], None] | None = None
+        # RDB snapshots (issue 5), installed by the application: SAVE, BGSAVE, LASTSAVE,
+        # FLUSHALL's save and DEBUG RELOAD go through it.
+        self.rdb: Any = None
 
     @property
     def is_loading(self) -> bool:
