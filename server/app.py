@@ -22,6 +22,10 @@ from persistence.aof.loader import AofLoadError, LoadResult, UnknownCommand
 from persistence.aof.manifest import ManifestError
 from persistence.aof.service import AofService, RewriteRefused
 from persistence.files import file_ops_from_environment
+from persistence.rdb.reader import Limits, RdbFormatError, RdbReader
+from persistence.snapshot import (
+    SaveChild, SaveOptions, due_save_point, remove_quietly, save_file, temp_name,
+)
 from server import errors, info
 from server.clock import now_ms
 from server.commands import ALL_GROUPS
@@ -133,6 +137,14 @@ class App:
         config.on_change("aof-timestamp-enabled", self._apply_aof_timestamps)
         self.server.add_info_provider("persistence", self._aof_info)
         self.server.shutdown_steps.append(self._aof_shutdown_step)
+        # RDB snapshots (issue 5): after the AOF's step, as Redis saves after the fsync.
+        self.rdb = RdbSnapshots(self)
+        self.server.rdb = self.rdb
+        self.server.add_info_provider("persistence", self.rdb.info_fields)
+        self.server.shutdown_steps.append(self.rdb.shutdown_step)
+        config.on_change("save", lambda _value: self.refresh_write_refusal())
+        config.on_change("stop-writes-on-bgsave-error",
+                         lambda _value: self.refresh_write_refusal())
 
     # ------------------------------------------------------------------ startup
 
@@ -146,7 +158,8 @@ class App:
         except OSError as error:
             raise SystemExit(f"Can't chdir to '{directory}': {error.strerror}") from None
         # Loading happens with the listeners open, as in Redis: clients get -LOADING.
-        self.server.is_loading = bool(self.config["appendonly"])
+        self.server.is_loading = bool(self.config["appendonly"]) or os.path.exists(
+            self.config["dbfilename"])
         await self._listen()
         for signum, name in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")):
             self.loop.add_signal_handler(signum, self._on_signal, name)
@@ -154,6 +167,8 @@ class App:
         log.log(NOTICE, "Server initialized")
         if self.config["appendonly"]:
             await self._load_aof()
+        else:
+            await self.rdb.load_at_startup()
         log.log(NOTICE, "Ready to accept connections tcp")
 
     async def _listen(self) -> None:
@@ -234,6 +249,7 @@ class App:
             # Retries a postponed or failed AOF write, and starts everysec's fsync.
             self.output.tick()
         self._cron_aof_rewrite()
+        self.rdb.cron()
         self._schedule_cron()
 
     def _run_active_expiry(self) -> None:
@@ -319,15 +335,15 @@ class App:
         self.server.keyspace.writes.subscribe(self._log_record)
         self.output = OutputScheduler(self.loop, writer)
         self.server.reply_gate = self.output
-        self.server.write_refusal = self._aof_refusal
+        self.refresh_write_refusal()
 
     def _detach_aof(self) -> None:
         if self.aof is None:
             return
         self.server.keyspace.writes.unsubscribe(self._log_record)
         self.server.reply_gate = None
-        self.server.write_refusal = None
         service, self.aof = self.aof, None
+        self.refresh_write_refusal()
         output, self.output = self.output, None
         service.disable()  # flush + fsync + close
         if output is not None:
@@ -344,6 +360,20 @@ class App:
         if error is None:
             return None
         return errors.MISCONF_AOF % (error.strerror or str(error))
+
+    def _write_refusal(self) -> str | None:
+        """Why writes are refused now: a failing BGSAVE first (Redis checks it first
+        in processCommand), then a failing AOF write."""
+        if self.rdb.is_refusing_writes():
+            return errors.MISCONF_RDB
+        return self._aof_refusal()
+
+    def refresh_write_refusal(self) -> None:
+        """Install the executor's write gate only while some reason can refuse: the
+        AOF is on (its writes may fail at any time), or the last BGSAVE failed with
+        stop-writes-on-bgsave-error and save points set."""
+        needed = self.aof is not None or self.rdb.is_refusing_writes()
+        self.server.write_refusal = self._write_refusal if needed else None
 
     def _start_aof_rewrite(self) -> None:
         """BGREWRITEAOF: switch to a new incr file and fork the base writer."""
@@ -492,6 +522,299 @@ class App:
     async def wait_stopped(self) -> None:
         assert self._stopped is not None
         await self._stopped.wait()
+
+
+class RdbSnapshots:
+    """The RDB side of the composition root: startup load of dump.rdb, SAVE, BGSAVE
+    (forked, reaped by the cron), save points, FLUSHALL's save, DEBUG RELOAD, the
+    final save at shutdown, and the INFO rdb_* fields. Commands reach it as
+    `server.rdb`; persistence/snapshot.py and persistence/rdb do the file work."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.server = app.server
+        self.config = app.config
+        self.keyspace = app.server.keyspace
+        self.lastsave_s = int(time.time())  # "at startup we consider the DB saved"
+        self.child: SaveChild | None = None
+        self.last_bgsave_ok = True
+        self.last_bgsave_duration_s = -1
+        self.saves = 0
+        self.last_cow_bytes = 0
+        self.last_try_s = 0.0
+        self.is_scheduled = False
+        self.keys_loaded = 0
+        self.keys_expired = 0
+        self._loading: tuple[float, int, list[int]] | None = None  # start, total, [done]
+
+    # ------------------------------------------------------------ helpers
+
+    def options(self) -> SaveOptions:
+        return SaveOptions(self.config["dbfilename"], self.config["rdbcompression"],
+                           self.config["rdbchecksum"])
+
+    def limits(self) -> Limits:
+        config = self.config
+        return Limits(config["list-max-listpack-size"], config["hash-max-listpack-entries"],
+                      config["hash-max-listpack-value"], config["zset-max-listpack-entries"],
+                      config["zset-max-listpack-value"], config["set-max-intset-entries"],
+                      config["databases"])
+
+    def db_sizes(self) -> dict[int, tuple[int, int]]:
+        return {db.index: (len(db.data), len(db.expires)) for db in self.keyspace.dbs if db.data}
+
+    def has_save_points(self) -> bool:
+        return bool(self.config["save"])
+
+    def is_refusing_writes(self) -> bool:
+        return (not self.last_bgsave_ok and self.has_save_points()
+                and self.config["stop-writes-on-bgsave-error"])
+
+    def _other_child_running(self) -> bool:
+        return any(service is not None and service.rewrite is not None
+                   for service in (self.app.aof, self.app._offline_rewriter))
+
+    # ------------------------------------------------------------ saving
+
+    def save(self) -> bool:
+        """A foreground save (SAVE, shutdown, FLUSHALL); False after logging a failure."""
+        try:
+            save_file(self.options(), self.keyspace.snapshot_entries(), self.db_sizes(),
+                      info.sample_memory(self.server))
+        except OSError as error:
+            log.warning("Failed saving the DB: %s", error.strerror or error)
+            return False
+        log.log(NOTICE, "DB saved on disk")
+        self.keyspace.dirty = 0
+        self.lastsave_s = int(time.time())
+        self.saves += 1
+        return True
+
+    def save_command(self) -> None:
+        if self.child is not None:
+            raise CommandError("ERR Background save already in progress")
+        if not self.save():
+            raise CommandError("ERR")
+        # A good save ends a failed BGSAVE's write refusal, as in Redis.
+        self.last_bgsave_ok = True
+        self.app.refresh_write_refusal()
+
+    def bgsave_command(self, schedule: bool, in_exec: bool) -> bytes:
+        if self.child is not None:
+            raise CommandError("ERR Background save already in progress")
+        if self._other_child_running() or in_exec:
+            if schedule or in_exec:
+                self.is_scheduled = True
+                return b"Background saving scheduled"
+            raise CommandError(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use "
+                "BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+        try:
+            self.start_bgsave()
+        except OSError as error:
+            raise CommandError(f"ERR Can't save in background: fork: {error.strerror}") from None
+        return b"Background saving started"
+
+    def start_bgsave(self) -> None:
+        self.last_try_s = time.monotonic()
+        self.is_scheduled = False
+        self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
+                                     self.db_sizes, self.keyspace.dirty,
+                                     info.sample_memory(self.server))
+        self.saves += 1
+        log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
+
+    def kill_child(self) -> None:
+        if self.child is not None:
+            log.log(NOTICE, "Killing RDB child: %d", self.child.pid)
+            self.child.kill()
+            self.child = None
+
+    def cron(self) -> None:
+        """Reap a finished child; start a scheduled or save-point BGSAVE."""
+        child = self.child
+        if child is not None:
+            code = child.poll()
+            if code is None:
+                return
+            self.child = None
+            self.last_bgsave_duration_s = int(time.monotonic() - child.started)
+            self.last_cow_bytes = child.cow_bytes
+            if code == 0:
+                log.log(NOTICE, "Background saving terminated with success")
+                self.keyspace.dirty = max(0, self.keyspace.dirty - child.dirty_at_fork)
+                self.lastsave_s = int(time.time())
+                self.last_bgsave_ok = True
+            elif code == -signal.SIGUSR1:
+                log.warning("Background saving terminated by signal %d", -code)
+            else:
+                log.warning("Background saving error" if code > 0 else
+                            f"Background saving terminated by signal {-code}")
+                remove_quietly(temp_name(child.pid))
+                self.last_bgsave_ok = False
+            self.app.refresh_write_refusal()
+        if self.server.is_loading or self._other_child_running():
+            return
+        if self.is_scheduled:
+            self._start_quietly()
+            return
+        point = due_save_point(self.config["save"], self.keyspace.dirty,
+                               int(time.time()) - self.lastsave_s, self.last_bgsave_ok,
+                               time.monotonic() - self.last_try_s)
+        if point is not None:
+            log.log(NOTICE, "%d changes in %d seconds. Saving...", point[1], point[0])
+            self._start_quietly()
+
+    def _start_quietly(self) -> None:
+        try:
+            self.start_bgsave()
+        except OSError as error:
+            log.warning("Can't save in background: fork: %s", error.strerror)
+            self.last_bgsave_ok = False
+            self.app.refresh_write_refusal()
+
+    def after_flushall(self) -> None:
+        self.kill_child()
+        if not self.has_save_points():
+            return
+        dirty = self.keyspace.dirty
+        self.save()
+        # The FLUSHALL must still reach the AOF, which the executor decides from the
+        # change in dirty after this handler; the counter drops to what came after.
+        self.keyspace.dirty = dirty
+        loop = self.app.loop
+        if loop is not None:
+            loop.call_soon(self._discount, dirty)
+
+    def _discount(self, dirty: int) -> None:
+        self.keyspace.dirty = max(0, self.keyspace.dirty - dirty)
+
+    def shutdown_step(self, request: ShutdownRequest) -> str | None:
+        self.kill_child()
+        if request.save is False or (request.save is None and not self.has_save_points()):
+            return None
+        log.log(NOTICE, "Saving the final RDB snapshot before exiting.")
+        if not self.save():
+            log.warning("Error trying to save the DB, can't exit.")
+            return "ERR Errors trying to SHUTDOWN. Check logs."
+        return None
+
+    # ------------------------------------------------------------ loading
+
+    def read_file(self, path: str, *, merge: bool = False, replace_existing: bool = False,
+                  is_aof_base: bool = False) -> RdbReader:
+        """Load a whole RDB file synchronously (DEBUG RELOAD); RdbFormatError/OSError."""
+        with open(path, "rb") as stream:
+            data = stream.read()
+        reader = RdbReader(data, self.limits(), verify_checksum=self.config["rdbchecksum"],
+                           now_ms=now_ms(), is_aof_base=is_aof_base)
+        for entry in reader.entries():
+            self._load_one(entry, merge)
+        return reader
+
+    def _load_one(self, entry: Any, merge: bool) -> None:
+        db = self.keyspace.dbs[entry.db_index]
+        if entry.key in db.data:
+            if not merge:
+                raise RdbFormatError(
+                    f"Duplicated key '{entry.key.decode('utf-8', 'backslashreplace')}' "
+                    "found in RDB file", entry.offset)
+            db.expires.pop(entry.key, None)
+        self.keyspace.load_entry(entry)
+
+    async def load_at_startup(self) -> None:
+        """dump.rdb when the AOF is off: clients get -LOADING meanwhile; a file that
+        cannot be loaded whole stops the server, naming the byte offset."""
+        path = self.config["dbfilename"]
+        try:
+            with open(path, "rb") as stream:
+                data = stream.read()
+        except FileNotFoundError:
+            self.server.is_loading = False
+            return
+        except OSError as error:
+            log.warning("Fatal error loading the DB: %s. Exiting.", error.strerror)
+            raise SystemExit(1) from None
+        started = time.monotonic()
+        keyspace = self.keyspace
+        self.server.is_loading = keyspace.is_loading = True
+        reader = RdbReader(data, self.limits(), verify_checksum=self.config["rdbchecksum"],
+                           now_ms=now_ms())
+        self._loading = (time.time(), len(data), [0])
+        try:
+            for count, entry in enumerate(reader.entries(), 1):
+                self._load_one(entry, merge=False)
+                if not count & 1023:
+                    self._loading[2][0] = reader.pos
+                    await asyncio.sleep(0)
+        except RdbFormatError as error:
+            log.warning("Short read or corrupt data loading DB: %s", error)
+            log.warning("Fatal error loading the DB %s: %s. Exiting.", path, error)
+            raise SystemExit(1) from None
+        finally:
+            self.server.is_loading = keyspace.is_loading = False
+            self._loading = None
+        state = reader.state
+        version = state.aux.get(b"redis-ver")
+        if version is not None:
+            log.log(NOTICE, "Loading RDB produced by version %s", version.decode("latin-1"))
+        if state.checksum_skipped:
+            log.warning("RDB file was saved with checksum disabled: no check performed.")
+        self.keys_loaded, self.keys_expired = state.keys_loaded, state.keys_expired
+        log.log(NOTICE, "Done loading RDB, keys loaded: %d, keys expired: %d.",
+                state.keys_loaded, state.keys_expired)
+        log.log(NOTICE, "DB loaded from disk: %.3f seconds", time.monotonic() - started)
+
+    def debug_reload(self, save: bool, flush: bool, merge: bool) -> None:
+        if save:
+            self.kill_child()
+            if not self.save():
+                raise CommandError("ERR Error trying to save the RDB dump")
+        if flush:
+            dirty = self.keyspace.dirty
+            self.keyspace.flush_all()
+            self.keyspace.dirty = dirty
+        try:
+            reader = self.read_file(self.config["dbfilename"], merge=merge)
+        except (OSError, RdbFormatError) as error:
+            log.warning("Error trying to load the RDB dump: %s", error)
+            raise CommandError("ERR Error trying to load the RDB dump") from None
+        self.keys_loaded, self.keys_expired = (reader.state.keys_loaded,
+                                               reader.state.keys_expired)
+        log.log(NOTICE, "DB reloaded by DEBUG RELOAD")
+
+    # ------------------------------------------------------------ INFO
+
+    def info_fields(self) -> list[tuple[str, Any]]:
+        child = self.child
+        fields: list[tuple[str, Any]] = [
+            ("rdb_changes_since_last_save", self.keyspace.dirty),
+            ("rdb_bgsave_in_progress", int(child is not None)),
+            ("rdb_last_save_time", self.lastsave_s),
+            ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
+            ("rdb_last_bgsave_time_sec", self.last_bgsave_duration_s),
+            ("rdb_current_bgsave_time_sec",
+             int(time.monotonic() - child.started) if child is not None else -1),
+            ("rdb_saves", self.saves),
+            ("rdb_last_cow_size", self.last_cow_bytes),
+            ("rdb_last_load_keys_expired", self.keys_expired),
+            ("rdb_last_load_keys_loaded", self.keys_loaded),
+        ]
+        loading = self._loading
+        if loading is not None:
+            started_s, total, done_box = loading
+            done = done_box[0]
+            elapsed_s = max(time.time() - started_s, 1e-6)
+            rate = done / elapsed_s
+            fields += [
+                ("loading_start_time", int(started_s)),
+                ("loading_total_bytes", total),
+                ("loading_rdb_used_mem", 0),
+                ("loading_loaded_bytes", done),
+                ("loading_loaded_perc", f"{100.0 * done / total if total else 0:.2f}"),
+                ("loading_eta_seconds", int((total - done) / rate) if rate else 1),
+            ]
+        return fields
 
 
 def _open_listen_sockets(port: int, binds: tuple[str, ...], backlog: int) -> list[socket.socket]:

@@ -40,6 +40,12 @@ AUTH_NOT_CONFIGURED = (
 LOADING = "LOADING Redis is loading the dataset in memory"
 # Refused writes (and PING) while the AOF cannot be written; %s is strerror(errno).
 MISCONF_AOF = "MISCONF Errors writing to the AOF file: %s"
+MISCONF_RDB = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error.")
 NOPROTO = "NOPROTO unsupported protocol version"
 SLEEP_NOT_ALLOWED = "ERR invalid timeout"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
@@ -73,6 +79,12 @@ BITFIELD_TYPE = (
 )
 BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
+# HyperLogLog: a string that is no HLL at all, one whose opcodes are corrupt, PFDEBUG's.
+HLL_NOT_VALID = "WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_CORRUPT = "INVALIDOBJ Corrupted HLL object detected"
+HLL_DEBUG_NO_KEY = "ERR The specified key does not exist"
+HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
+HLL_DEBUG_UNKNOWN = "ERR Unknown PFDEBUG subcommand '%s'"
 # Lists (lists.py); the two *_NOT_POSITIVE texts of LMPOP are ZMPOP's too.
 NOT_POSITIVE = "ERR value is out of range, must be positive"
 NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"

@@ -320,6 +320,10 @@ def flushall_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     ctx.server.keyspace.flush_all()
     # Redis counts a FLUSHALL as a change even on an empty dataset, so it is always logged.
     ctx.server.keyspace.dirty += 1
+    if ctx.server.rdb is not None:
+        # With save points, Redis saves the now empty dataset at once (and kills a
+        # running BGSAVE), so a restart does not bring the keys back.
+        ctx.server.rdb.after_flushall()
     return OK
 
 
@@ -526,6 +530,50 @@ def bgrewriteaof_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         raise CommandError("ERR Background append only file rewriting is not available")
     start()
     return SimpleString(b"Background append only file rewriting started")
+
+
+# ------------------------------------------------------------------ SAVE, BGSAVE, LASTSAVE
+# The RDB side lives in the application (ctx.server.rdb, installed by server/app.py):
+# these handlers only parse and answer.
+
+def _rdb(ctx: CommandContext) -> Any:
+    rdb = ctx.server.rdb
+    if rdb is None:
+        raise CommandError("ERR RDB snapshots are not available")
+    return rdb
+
+
+@group.command("SAVE", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+               categories=("admin", "slow", "dangerous"),
+               summary="Synchronously save the dataset to disk", since="1.0.0",
+               complexity="O(N) where N is the total number of keys in all databases")
+def save_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """SAVE"""
+    _rdb(ctx).save_command()
+    return OK
+
+
+@group.command("BGSAVE", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+               categories=("admin", "slow", "dangerous"),
+               summary="Asynchronously save the dataset to disk", since="1.0.0",
+               complexity="O(1)", history=(("3.2.2", "Added the `SCHEDULE` option."),),
+               syntax="[SCHEDULE@3.2.2]")
+def bgsave_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """BGSAVE [SCHEDULE]"""
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() != b"schedule"):
+        raise CommandError(errors.SYNTAX)
+    # Inside EXEC the fork waits for the cron, as Redis schedules it.
+    return SimpleString(_rdb(ctx).bgsave_command(
+        schedule=len(argv) == 2, in_exec=bool(getattr(ctx.client, "in_exec", False))))
+
+
+@group.command("LASTSAVE", 1, LOADING | STALE | FAST, categories=("admin", "fast", "dangerous"),
+               summary="Get the UNIX time stamp of the last successful save to disk",
+               since="1.0.0", complexity="O(1)", tips=("nondeterministic_output",))
+def lastsave_command(ctx: CommandContext, argv: list[bytes]) -> int:
+    """LASTSAVE"""
+    rdb = ctx.server.rdb
+    return int(rdb.lastsave_s) if rdb is not None else ctx.server.started_ms // 1000
 
 
 # ------------------------------------------------------------------ SHUTDOWN, MONITOR
@@ -906,6 +954,12 @@ _DEBUG_HELP = [
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Options:",
+    "    * MERGE: Merge the content of the RDB file with the existing data instead of",
+    "      flushing it; keys in the file replace existing ones.",
+    "    * NOFLUSH: Do not empty the dataset before loading the RDB.",
+    "    * NOSAVE: Do not save the dataset before loading the RDB.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "HELP",
@@ -920,7 +974,7 @@ def debug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """DEBUG subcommand [argument ...]
 
     Only with enable-debug-command yes (or local, from a local client), as Redis 7.
-    Implemented: HELP, SLEEP (blocks the whole server, like Redis), OBJECT, LOG.
+    Implemented: HELP, SLEEP (blocks the whole server, like Redis), OBJECT, LOG, RELOAD.
     DEBUG OBJECT reports lru_seconds_idle:0 (no per-key access time is kept) and a
     serializedlength without LZF compression.
     """
@@ -936,6 +990,14 @@ def debug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         return OK
     if sub == b"object" and len(argv) == 3:
         return SimpleString(debug_object(ctx, argv[2]))
+    if sub == b"reload":
+        options = {arg.lower() for arg in argv[2:]}
+        if not options <= {b"merge", b"noflush", b"nosave"}:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and "
+                               "NOSAVE options.")
+        _rdb(ctx).debug_reload(save=b"nosave" not in options,
+                               flush=b"noflush" not in options, merge=b"merge" in options)
+        return OK
     if sub == b"log" and len(argv) == 3:
         log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
         return OK

@@ -1,0 +1,196 @@
+"""RDB snapshots on disk: SAVE in the foreground, BGSAVE in a forked child, save points.
+
+    SAVE    -> save_file() on the loop: temp-<pid>.rdb, fsync, rename, fsync dir
+    BGSAVE  -> fork -> child: save_file(), report its copy-on-write bytes, _exit(0|1)
+            -> cron: poll() reaps it without blocking -> outcome (ok, err, killed)
+    save points: due() says whether `save <seconds> <changes>` asks for a BGSAVE now
+
+The child does what the AOF rewrite child does (rewrite.py): no logging, no loop, its
+inherited sockets closed, os._exit. Its temp file is named after its own pid, so a
+child killed mid-write leaves dump.rdb untouched and the parent removes the temp file.
+
+Nothing here knows the keyspace: callers pass a function returning snapshot entries
+and the per-db sizes for RESIZEDB.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from persistence.files import fsync_directory, write_all
+from persistence.rdb.writer import SnapshotEntry, write_rdb
+
+# Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long.
+RETRY_DELAY_S = 5
+
+Entries = Callable[[], Iterable[SnapshotEntry]]
+DbSizes = Callable[[], dict[int, tuple[int, int]]]
+
+
+@dataclass
+class SaveOptions:
+    filename: str = "dump.rdb"
+    compress: bool = True
+    checksum: bool = True
+
+
+def temp_name(pid: int) -> str:
+    return f"temp-{pid}.rdb"
+
+
+def save_file(options: SaveOptions, entries: Iterable[SnapshotEntry],
+              db_sizes: dict[int, tuple[int, int]], used_memory: int = 0) -> int:
+    """Write the snapshot to options.filename atomically (relative to the working
+    directory, `dir`); returns the keys written. OSError on any failure, the temp
+    file removed."""
+    temp = temp_name(os.getpid())
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        writer = write_rdb(lambda chunk: write_all(fd, chunk), entries, db_sizes,
+                           compress=options.compress, checksum=options.checksum,
+                           used_memory=used_memory)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        remove_quietly(temp)
+        raise
+    os.close(fd)
+    try:
+        os.rename(temp, options.filename)
+    except BaseException:
+        remove_quietly(temp)
+        raise
+    fsync_directory(os.path.dirname(options.filename) or ".")
+    return writer.keys
+
+
+def remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def private_dirty_bytes() -> int:
+    """This process's private dirty memory: in a fork child, what copy-on-write
+    duplicated (Redis reads the same from /proc/self/smaps)."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class SaveChild:
+    """A running BGSAVE child."""
+
+    def __init__(self, pid: int, report_fd: int, dirty_at_fork: int) -> None:
+        self.pid = pid
+        self.report_fd = report_fd
+        self.dirty_at_fork = dirty_at_fork
+        self.started = time.monotonic()
+        self.was_killed_by_us = False
+        self.cow_bytes = 0
+
+    @classmethod
+    def start(cls, options: SaveOptions, entries: Entries, db_sizes: DbSizes,
+              dirty: int, used_memory: int) -> "SaveChild":
+        sizes = db_sizes()
+        read_fd, write_fd = os.pipe()
+        # Objects that exist now are frozen so the child's collector does not write to
+        # (and so copy) their pages; reference counts still do (see scripts/bench).
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
+        if pid == 0:  # pragma: no cover - runs in the child
+            _child_main(options, entries, sizes, used_memory, write_fd)
+        gc.unfreeze()
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        return cls(pid, read_fd, dirty)
+
+    def poll(self) -> int | None:
+        """None while running; then the exit code (-signal if killed)."""
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            self._close()
+            return -1
+        if pid == 0:
+            return None
+        self._read_report()
+        self._close()
+        if os.WIFSIGNALED(status):
+            remove_quietly(temp_name(self.pid))
+            return -os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
+
+    def _read_report(self) -> None:
+        try:
+            text = os.read(self.report_fd, 64)
+            self.cow_bytes = int(text or b"0")
+        except (OSError, ValueError):
+            pass
+
+    def _close(self) -> None:
+        if self.report_fd >= 0:
+            os.close(self.report_fd)
+            self.report_fd = -1
+
+    def kill(self) -> None:
+        """Abort (FLUSHALL, SHUTDOWN, DEBUG RELOAD): SIGUSR1, which Redis does not count
+        as a failure; the temp file is removed."""
+        self.was_killed_by_us = True
+        try:
+            os.kill(self.pid, signal.SIGUSR1)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self._close()
+        remove_quietly(temp_name(self.pid))
+
+
+def _child_main(options: SaveOptions, entries: Entries, sizes: dict[int, tuple[int, int]],
+                used_memory: int, report_fd: int) -> None:  # pragma: no cover - child
+    code = 1
+    try:
+        gc.disable()
+        signal.set_wakeup_fd(-1)
+        # Keep only the report pipe: the parent's listening and client sockets must not
+        # outlive it in this child.
+        os.closerange(3, report_fd)
+        os.closerange(report_fd + 1, os.sysconf("SC_OPEN_MAX"))
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        save_file(options, entries(), sizes, used_memory)
+        os.write(report_fd, b"%d" % private_dirty_bytes())
+        code = 0
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def due_save_point(points: list[tuple[int, int]], dirty: int, since_last_save_s: float,
+                   last_ok: bool, since_last_try_s: float) -> tuple[int, int] | None:
+    """The first save point that asks for a BGSAVE now (serverCron's rule), or None."""
+    if not last_ok and since_last_try_s <= RETRY_DELAY_S:
+        return None
+    for seconds, changes in points:
+        if dirty >= changes and since_last_save_s > seconds:
+            return seconds, changes
+    return None
