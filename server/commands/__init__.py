@@ -1,8 +1,8 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
 from server.commands import (
-    bitmaps, blocking, connection, hashes, keys, lists, pubsub, server, sets, sort, strings,
-    transactions, zsets,
+    bitmaps, blocking, connection, hashes, hyperloglog, keys, lists, pubsub, server, sets, sort,
+    strings, transactions, zsets,
 )
 
 ALL_GROUPS = (
@@ -10,6 +10,7 @@ ALL_GROUPS = (
     keys.group,
     strings.group,
     bitmaps.group,
+    hyperloglog.group,
     lists.group,
     hashes.group,
     sets.group,
