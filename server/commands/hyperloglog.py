@@ -686,9 +686,11 @@ def pfmerge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     db = ctx.db
     key = argv[1]
     value = db.get_string_for_write(key)
+    keyspace = ctx.server.keyspace
     if value is None:
         hll = new_hll()
         db.set(key, hll)
+        keyspace.dirty -= 1  # the merge below is the one change Redis counts
     else:
         hll = writable_string(ctx, key, value)
     if has_dense and not sparse_to_dense(hll):
@@ -708,7 +710,7 @@ def pfmerge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             else:
                 sparse_set(hll, index, count, max_bytes, resume)
     invalidate_cached_cardinality(hll)
-    ctx.server.keyspace.dirty += 1
+    keyspace.dirty += 1
     return OK
 
 
