@@ -18,7 +18,8 @@ import sys
 import time
 from typing import Any
 
-from persistence.aof.loader import AofLoadError, LoadResult, UnknownCommand
+from persistence.aof.base import RdbPreamble
+from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, UnknownCommand
 from persistence.aof.manifest import ManifestError
 from persistence.aof.service import AofService, RewriteRefused
 from persistence.files import file_ops_from_environment
@@ -143,6 +144,8 @@ class App:
         self.server.add_info_provider("persistence", self.rdb.info_fields)
         self.server.shutdown_steps.append(self.rdb.shutdown_step)
         config.on_change("save", lambda _value: self.refresh_write_refusal())
+        config.on_change("aof-use-rdb-preamble", lambda _value: [
+            self._apply_rdb_preamble(service) for service in (self.aof, self._offline_rewriter)])
         config.on_change("stop-writes-on-bgsave-error",
                          lambda _value: self.refresh_write_refusal())
 
@@ -285,10 +288,25 @@ class App:
             if loop is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(self._release_durable)
 
-        return AofService(self.config["appenddirname"], self.config["appendfilename"],
-                          self.config["appendfsync"], file_ops_from_environment(), on_durable,
-                          disable_auto_gc=self.config["aof-disable-auto-gc"],
-                          timestamps=self.config["aof-timestamp-enabled"])
+        service = AofService(self.config["appenddirname"], self.config["appendfilename"],
+                             self.config["appendfsync"], file_ops_from_environment(),
+                             on_durable, disable_auto_gc=self.config["aof-disable-auto-gc"],
+                             timestamps=self.config["aof-timestamp-enabled"])
+        self._apply_rdb_preamble(service)
+        keyspace = self.server.keyspace
+        service.preamble_loading = PreambleLoading(
+            keyspace.load_entry, self.rdb.limits(), self.config["rdbchecksum"])
+        return service
+
+    def _apply_rdb_preamble(self, service: AofService | None) -> None:
+        """aof-use-rdb-preamble: the next base of `service` is RDB or RESP."""
+        if service is None:
+            return
+        if self.config["aof-use-rdb-preamble"]:
+            service.preamble = RdbPreamble(self.config["rdbcompression"],
+                                           self.config["rdbchecksum"], self.rdb.db_sizes)
+        else:
+            service.preamble = None
 
     async def _load_aof(self) -> None:
         """Startup with appendonly yes: replay the AOF (or create one), then log. The

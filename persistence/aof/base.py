@@ -1,7 +1,10 @@
-"""A RESP base file from a dataset snapshot (Redis's rewriteAppendOnlyFileRio without
-the RDB preamble): per database `SELECT <db>`, then per key the commands that rebuild
-it, then `PEXPIREAT key <ms>` if it has a TTL. Aggregates are written in commands of at
-most 64 elements, as Redis does, so no single record grows without bound.
+"""A base file from a dataset snapshot, in one of Redis's two forms:
+- aof-use-rdb-preamble yes (the default): an RDB file with AUX aof-base=1
+  (persistence/rdb/writer.py), named <appendfilename>.<seq>.base.rdb;
+- no: RESP commands (rewriteAppendOnlyFileRio): per database `SELECT <db>`, then per
+  key the commands that rebuild it, then `PEXPIREAT key <ms>` if it has a TTL.
+  Aggregates are written in commands of at most 64 elements, as Redis does, so no
+  single record grows without bound.
 
 Only the snapshot entries are read (db index, key, value, expire_at_ms), never the
 keyspace itself.
@@ -9,9 +12,11 @@ keyspace itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from persistence.aof.records import encode_command
+from persistence.aof.records import encode_command, timestamp_annotation
+from persistence.rdb.writer import write_rdb
 from server.hash_type import Hash
 from server.quicklist import QuickList
 from server.set_type import Set
@@ -108,3 +113,33 @@ def base_records(entries: Iterable[SnapshotEntry]) -> Iterator[bytes]:
 def batched(items: list[bytes], size: int = ITEMS_PER_COMMAND) -> Iterator[list[bytes]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+@dataclass
+class RdbPreamble:
+    """Write bases as RDB: the writer's options and the RESIZEDB hints per db."""
+
+    compress: bool = True
+    checksum: bool = True
+    db_sizes: Callable[[], dict[int, tuple[int, int]]] = field(default=dict)
+
+
+def write_base(write: Callable[[bytes], None], entries: Iterable[SnapshotEntry],
+               preamble: RdbPreamble | None, timestamp_s: int | None = None) -> int:
+    """Write a whole base through `write` (in ~1 MiB chunks); returns its size. A
+    timestamp annotation opens a RESP base when `timestamp_s` is given."""
+    if preamble is not None:
+        return write_rdb(write, entries, preamble.db_sizes(), compress=preamble.compress,
+                         checksum=preamble.checksum, is_aof_base=True).size
+    size = 0
+    chunk: list[bytes] = [timestamp_annotation(timestamp_s)] if timestamp_s is not None else []
+    pending = sum(map(len, chunk))
+    for record in base_records(entries):
+        chunk.append(record)
+        pending += len(record)
+        if pending >= 1 << 20:
+            write(b"".join(chunk))
+            size += pending
+            chunk, pending = [], 0
+    write(b"".join(chunk))
+    return size + pending

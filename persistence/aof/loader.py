@@ -11,8 +11,9 @@ Rules (Redis 7.0's loadSingleAppendOnlyFile):
   file it is always an error.
 - Anything else that is not a record, or a command the server does not know, stops
   loading with an error: never a silent partial load.
-- A base beginning with "REDIS" is an RDB preamble, refused until issue 5 brings an
-  RDB reader.
+- A base beginning with "REDIS" is an RDB preamble (aof-use-rdb-preamble): its keys
+  are loaded through `load_entry`, then any RESP commands after its checksum are
+  replayed. A malformed preamble stops loading with the byte offset.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Callable, Generator, Iterator
 
 from persistence.aof.manifest import AofFile, FileType, Manifest
 from persistence.aof.records import RecordFormatError, RecordReader, TruncatedRecord
+from persistence.rdb.reader import Limits, LoadedKey, RdbFormatError, RdbReader
 
 log = logging.getLogger("emberkv.aof")
 
@@ -40,6 +42,16 @@ class UnknownCommand(Exception):
 
 
 Replay = Callable[[list[bytes]], None]
+LoadEntry = Callable[[LoadedKey], None]
+
+
+@dataclass(frozen=True)
+class PreambleLoading:
+    """How to load an RDB preamble: where its keys go, and this server's limits."""
+
+    load_entry: LoadEntry
+    limits: Limits = Limits()
+    verify_checksum: bool = True
 
 
 # Hand control back to the caller (the event loop answers -LOADING meanwhile) this
@@ -61,15 +73,17 @@ class LoadResult:
 
 
 def load_aof(directory: str, manifest: Manifest, replay: Replay, *,
-             load_truncated: bool) -> LoadResult:
+             load_truncated: bool, preamble: PreambleLoading | None = None) -> LoadResult:
     result = LoadResult()
-    for _ in load_steps(directory, manifest, replay, result, load_truncated=load_truncated):
+    for _ in load_steps(directory, manifest, replay, result, load_truncated=load_truncated,
+                        preamble=preamble):
         pass
     return result
 
 
 def load_steps(directory: str, manifest: Manifest, replay: Replay, result: LoadResult, *,
-               load_truncated: bool) -> Iterator[None]:
+               load_truncated: bool,
+               preamble: PreambleLoading | None = None) -> Iterator[None]:
     """Load as load_aof does, yielding every STEP_COMMANDS commands; `result` shows
     the progress meanwhile."""
     files = manifest.files_to_load()
@@ -85,7 +99,7 @@ def load_steps(directory: str, manifest: Manifest, replay: Replay, result: LoadR
         is_last = index == len(files) - 1
         file_started = time.monotonic()
         size = yield from _load_file(path, entry, replay, result, is_last=is_last,
-                                     load_truncated=load_truncated)
+                                     load_truncated=load_truncated, preamble=preamble)
         if entry.type is FileType.BASE:
             result.base_size = size
         result.total_size += size
@@ -100,21 +114,20 @@ def load_steps(directory: str, manifest: Manifest, replay: Replay, result: LoadR
 
 
 def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
-               is_last: bool, load_truncated: bool) -> Generator[None, None, int]:
+               is_last: bool, load_truncated: bool,
+               preamble: PreambleLoading | None = None) -> Generator[None, None, int]:
     try:
         stream = open(path, "rb")
     except OSError as error:
         raise AofLoadError(f"Fatal error: can't open the append only file {entry.name} "
                            f"for reading: {error.strerror}") from None
     with stream:
+        tail_offset = 0
         if stream.read(5) == b"REDIS":
-            # TODO(issue 5): load the RDB part, then continue with the RESP tail.
-            raise AofLoadError(
-                f"The AOF file {entry.name} starts with an RDB preamble "
-                "(aof-use-rdb-preamble), which this EmberKV cannot read yet: RDB loading "
-                "arrives with issue 5. Rewrite the AOF with aof-use-rdb-preamble no.")
-        stream.seek(0)
-        reader = RecordReader(stream)
+            stream.seek(0)
+            tail_offset = yield from _load_preamble(stream.read(), entry, result, preamble)
+        stream.seek(tail_offset)
+        reader = RecordReader(stream, tail_offset)
         queued: list[list[bytes]] | None = None
         multi_start = 0
         next_step = result.commands + STEP_COMMANDS
@@ -160,6 +173,28 @@ def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
             return _torn_tail(path, entry, multi_start, is_last=is_last,
                               load_truncated=load_truncated)
         return reader.offset
+
+
+def _load_preamble(data: bytes, entry: AofFile, result: LoadResult,
+                   preamble: PreambleLoading | None) -> Generator[None, None, int]:
+    """The keys of an RDB preamble; returns the offset where its RESP tail starts."""
+    if preamble is None:
+        raise AofLoadError(f"The AOF file {entry.name} starts with an RDB preamble, and "
+                           "no RDB loader was given")
+    reader = RdbReader(data, preamble.limits, verify_checksum=preamble.verify_checksum,
+                       is_aof_base=True)
+    load_entry = preamble.load_entry
+    try:
+        for count, key in enumerate(reader.entries(), 1):
+            load_entry(key)
+            if not count & 1023:
+                result.loaded_bytes = result.total_size + reader.pos
+                yield
+    except RdbFormatError as error:
+        raise AofLoadError(f"Bad file format reading the append only file {entry.name}: "
+                           f"RDB preamble: {error}") from None
+    log.log(25, "Reading RDB base file on AOF loading...")
+    return reader.state.end_offset
 
 
 def _replay(replay: Replay, argv: list[bytes], entry: AofFile) -> None:

@@ -16,8 +16,7 @@ import signal
 import time
 from typing import Callable, Iterable
 
-from persistence.aof.base import SnapshotEntry, base_records
-from persistence.aof.records import timestamp_annotation
+from persistence.aof.base import RdbPreamble, SnapshotEntry, write_base
 from persistence.files import write_all
 
 
@@ -34,7 +33,7 @@ class RewriteChild:
 
     @classmethod
     def start(cls, entries: Callable[[], Iterable[SnapshotEntry]],
-              timestamps: bool) -> "RewriteChild":
+              timestamps: bool, preamble: RdbPreamble | None = None) -> "RewriteChild":
         # Freeze the objects that exist now so the child's garbage collector does not
         # write to (and so copy) every page of the dataset.
         gc.freeze()
@@ -44,7 +43,7 @@ class RewriteChild:
             gc.unfreeze()
             raise
         if pid == 0:  # pragma: no cover - runs in the child
-            _child_main(entries, timestamps)
+            _child_main(entries, timestamps, preamble)
         gc.unfreeze()
         return cls(pid)
 
@@ -71,8 +70,8 @@ class RewriteChild:
         remove_quietly(self.temp_path)
 
 
-def _child_main(entries: Callable[[], Iterable[SnapshotEntry]],
-                timestamps: bool) -> None:  # pragma: no cover - runs in the child
+def _child_main(entries: Callable[[], Iterable[SnapshotEntry]], timestamps: bool,
+                preamble: RdbPreamble | None) -> None:  # pragma: no cover - runs in the child
     code = 1
     try:
         gc.disable()
@@ -86,15 +85,8 @@ def _child_main(entries: Callable[[], Iterable[SnapshotEntry]],
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         path = temp_base_name(os.getpid())
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        chunk: list[bytes] = [timestamp_annotation(int(time.time()))] if timestamps else []
-        pending = sum(map(len, chunk))
-        for record in base_records(entries()):
-            chunk.append(record)
-            pending += len(record)
-            if pending >= 1 << 20:
-                write_all(fd, b"".join(chunk))
-                chunk, pending = [], 0
-        write_all(fd, b"".join(chunk))
+        write_base(lambda data: write_all(fd, data), entries(), preamble,
+                   int(time.time()) if timestamps else None)
         os.fsync(fd)
         os.close(fd)
         code = 0

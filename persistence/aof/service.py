@@ -22,12 +22,11 @@ import os
 import time
 from typing import Any, Callable, Iterable, Iterator
 
-from persistence.aof.base import SnapshotEntry, base_records
-from persistence.aof.loader import LoadResult, Replay, load_steps
+from persistence.aof.base import RdbPreamble, SnapshotEntry, write_base
+from persistence.aof.loader import LoadResult, PreambleLoading, Replay, load_steps
 from persistence.aof.manifest import (
     AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
 )
-from persistence.aof.records import timestamp_annotation
 from persistence.aof.rewrite import RewriteChild, remove_quietly
 from persistence.aof.writer import AofWriter, FsyncPolicy
 from persistence.files import FileOps, atomic_replace, fsync_directory, write_all
@@ -50,6 +49,10 @@ class AofService:
         self.on_durable = on_durable
         self.disable_auto_gc = disable_auto_gc
         self.timestamps = timestamps
+        # aof-use-rdb-preamble: bases written as RDB (set by the composition root), and
+        # how RDB bases are loaded.
+        self.preamble: RdbPreamble | None = None
+        self.preamble_loading: PreambleLoading | None = None
         self.manifest = Manifest()
         self.writer: AofWriter | None = None
         self.base_size = 0
@@ -88,11 +91,13 @@ class AofService:
         if manifest is None or (manifest.base is None and not manifest.incrs):
             self.manifest = manifest or Manifest()
             self._write_base([])
+            # Redis reports aof_base_size 0 after creating the first (empty) base.
+            self.base_size = 0
             self._open_new_incr()
             return
         self.manifest = manifest
         yield from load_steps(self.directory, manifest, replay, result,
-                              load_truncated=load_truncated)
+                              load_truncated=load_truncated, preamble=self.preamble_loading)
         # Redis reports the base file's size as the rewrite base after a load.
         self.base_size = result.base_size
         if not manifest.incrs:
@@ -196,7 +201,7 @@ class AofService:
                 os.unlink(self._path(name))
                 raise
             writer.switch_file(fd)
-        self.rewrite = RewriteChild.start(entries, self.timestamps)
+        self.rewrite = RewriteChild.start(entries, self.timestamps, self.preamble)
         self.rewrites += 1
         log.log(25, "Background append only file rewriting started by pid %d", self.rewrite.pid)
 
@@ -234,7 +239,7 @@ class AofService:
     def _install_base(self, temp_path: str) -> None:
         manifest = self.manifest
         seq = manifest.next_base_seq
-        name = base_name(self.filename, seq)
+        name = base_name(self.filename, seq, rdb=_starts_as_rdb(temp_path))
         size = os.path.getsize(temp_path)
         os.rename(temp_path, self._path(name))
         fsync_directory(self.directory)
@@ -281,25 +286,13 @@ class AofService:
         manifest = self.manifest
         seq = manifest.next_base_seq
         incr_seq = manifest.next_incr_seq
-        name = base_name(self.filename, seq)
+        name = base_name(self.filename, seq, rdb=self.preamble is not None)
         size = 0
 
         def write(fd: int) -> None:
             nonlocal size
-            chunk: list[bytes] = []
-            pending = 0
-            if self.timestamps:
-                chunk.append(timestamp_annotation(int(time.time())))
-                pending = len(chunk[0])
-            for record in base_records(entries):
-                chunk.append(record)
-                pending += len(record)
-                if pending >= 1 << 20:
-                    write_all(fd, b"".join(chunk))
-                    size += pending
-                    chunk, pending = [], 0
-            write_all(fd, b"".join(chunk))
-            size += pending
+            size = write_base(lambda data: write_all(fd, data), entries, self.preamble,
+                              int(time.time()) if self.timestamps else None)
 
         atomic_replace(self._path(name), write)
         retired = ([manifest.base] if manifest.base else []) + manifest.incrs
@@ -372,3 +365,8 @@ class AofService:
                 ("aof_delayed_fsync", writer.delayed_fsync),
             ]
         return fields
+
+
+def _starts_as_rdb(path: str) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(5) == b"REDIS"

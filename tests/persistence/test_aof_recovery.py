@@ -99,10 +99,12 @@ def test_first_start_creates_the_redis_7_layout(directory: str) -> None:
     finally:
         server.stop()
     aof_dir = Path(directory) / "appendonlydir"
+    # aof-use-rdb-preamble yes (the default): the base is an RDB file, as Redis's.
     assert sorted(p.name for p in aof_dir.iterdir()) == [
-        "appendonly.aof.1.base.aof", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]
+        "appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]
+    assert (aof_dir / "appendonly.aof.1.base.rdb").read_bytes().startswith(b"REDIS0010")
     assert (aof_dir / "appendonly.aof.manifest").read_bytes() == (
-        b"file appendonly.aof.1.base.aof seq 1 type b\n"
+        b"file appendonly.aof.1.base.rdb seq 1 type b\n"
         b"file appendonly.aof.1.incr.aof seq 1 type i\n")
     assert commands_in(Path(directory) / INCR_1) == [[b"SELECT", b"0"], [b"SET", b"a", b"1"]]
 
@@ -154,7 +156,8 @@ def test_corrupt_manifest_refuses_to_start(directory: str) -> None:
 
 
 def test_config_set_appendonly_writes_a_base_and_starts_logging(directory: str) -> None:
-    server = ServerProcess("emberkv", directory=directory).start()
+    server = ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                           directory=directory).start()
     client = server.client()
     client.set("before", "1")
     client.set("ttl", "2", px=10_000_000)

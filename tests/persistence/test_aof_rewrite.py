@@ -131,7 +131,8 @@ def test_sigkill_during_rewrite_loses_nothing(directory: str) -> None:
 
 
 def test_rewrite_with_aof_off_writes_a_base_only(directory: str) -> None:
-    server = ServerProcess("emberkv", directory=directory).start()
+    server = ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                           directory=directory).start()
     try:
         client = server.client()
         client.set("a", "1")

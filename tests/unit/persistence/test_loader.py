@@ -7,11 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from persistence.aof.loader import AofLoadError, UnknownCommand, load_aof
+from typing import Any, NamedTuple
+
+from persistence.aof.loader import AofLoadError, PreambleLoading, UnknownCommand, load_aof
 from persistence.aof.manifest import AofFile, FileType, Manifest
 from persistence.aof.records import encode_command
+from persistence.rdb.writer import write_rdb
 
 SELECT = encode_command([b"SELECT", b"0"])
+
+
+class Entry(NamedTuple):
+    db_index: int
+    key: bytes
+    value: Any
+    expire_at_ms: int | None
 
 
 def cmd(*argv: bytes) -> bytes:
@@ -106,7 +116,21 @@ def test_missing_file_named_in_the_manifest_refuses_to_start(tmp_path: Path) -> 
         load(tmp_path, manifest)
 
 
-def test_rdb_preamble_base_is_refused_naming_the_issue(tmp_path: Path) -> None:
+def test_truncated_rdb_preamble_refuses_to_start_naming_the_offset(tmp_path: Path) -> None:
     manifest = make_aof(tmp_path, b"REDIS0010\xfa", SELECT)
-    with pytest.raises(AofLoadError, match="RDB preamble.*issue 5"):
-        load(tmp_path, manifest)
+    with pytest.raises(AofLoadError, match="RDB preamble.*offset 10"):
+        load_aof(str(tmp_path), manifest, lambda argv: None, load_truncated=True,
+                 preamble=PreambleLoading(lambda key: None))
+
+
+def test_rdb_preamble_keys_load_then_its_resp_tail_replays(tmp_path: Path) -> None:
+    chunks: list[bytes] = []
+    write_rdb(chunks.append, [Entry(0, b"k", b"v", None)], {0: (1, 0)}, is_aof_base=True)
+    manifest = make_aof(tmp_path, b"".join(chunks) + cmd(b"SET", b"t", b"1"),
+                        cmd(b"INCR", b"t"))
+    keys: list[tuple[bytes, object]] = []
+    replayed: list[list[bytes]] = []
+    load_aof(str(tmp_path), manifest, replayed.append, load_truncated=False,
+             preamble=PreambleLoading(lambda key: keys.append((key.key, key.value))))
+    assert keys == [(b"k", b"v")]
+    assert replayed == [[b"SET", b"t", b"1"], [b"INCR", b"t"]]
