@@ -689,7 +689,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     # What OBJECT ENCODING reports for sorted sets from then on (server/commands/zsets.py).
     Directive("zset-max-listpack-entries", NONNEG_LONG, 128, alias="zset-max-ziplist-entries"),
     Directive("zset-max-listpack-value", memory_type(), 64, alias="zset-max-ziplist-value"),
-    Directive("hll-sparse-max-bytes", memory_type(), 3000, recorded=_ENCODING),
+    Directive("hll-sparse-max-bytes", memory_type(), 3000),
     Directive("stream-node-max-bytes", memory_type(), 4096, recorded=_ENCODING),
     Directive("stream-node-max-entries", NONNEG_LONG, 100, recorded=_ENCODING),
     # ---- persistence (behaviour with the RDB and AOF issues)
