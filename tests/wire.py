@@ -122,6 +122,14 @@ def pipeline_replies(port: int, *commands: Command) -> list[bytes]:
     return split_replies(pipeline(port, *commands))
 
 
+def parsed(data: bytes) -> Any:
+    """The first reply in `data` as hiredis parses it: an error is a hiredis.ReplyError
+    value, not an exception."""
+    reader = hiredis.Reader()
+    reader.feed(data)
+    return reader.gets()
+
+
 def replies_to(port: int, *commands: Command) -> list[Any]:
     """`pipeline`, each reply as hiredis parses it: an error is a hiredis.ReplyError
     value, not an exception."""

@@ -10,13 +10,12 @@ status replies (+readonly) and sets.
 
 from __future__ import annotations
 
-import socket
 from typing import Any, Iterator
 
-import hiredis
 import pytest
 
 from tests.servers import ServerProcess
+from tests.wire import Connection, parsed, reply_to
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -36,50 +35,9 @@ REDIS_72_EXTRAS = {
 EXPECTED_DOCS_DIFFERENCES: dict[str, str] = {}
 
 
-# ------------------------------------------------------------------ raw requests
-
-def _request(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
-
-
-class RawConnection:
-    """One connection; each call returns a reply's exact bytes and its parsed value."""
-
-    def __init__(self, port: int, protocol: int = 2) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        if protocol == 3:
-            self.call(b"HELLO", b"3")
-
-    def call(self, *args: bytes) -> tuple[bytes, Any]:
-        self.sock.sendall(_request(*args))
-        reader = hiredis.Reader()
-        received = b""
-        while True:
-            data = self.sock.recv(1 << 20)
-            if not data:
-                raise ConnectionError("server closed the connection")
-            received += data
-            reader.feed(data)
-            reply = reader.gets()
-            if reply is not False:
-                return received, reply
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def command(port: int, *args: bytes) -> Any:
-    """One request in RESP2, parsed by hiredis without any client-side reshaping."""
-    connection = RawConnection(port)
-    try:
-        return connection.call(*args)[1]
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
 def ours(ember: ServerProcess) -> dict[str, Entry]:
-    found = flatten(command(ember.port, b"COMMAND"))
+    found = flatten(reply_to(ember.port, b"COMMAND"))
     assert found, "EmberKV's COMMAND returned no commands"
     return found
 
@@ -158,7 +116,7 @@ def differences(ours: dict[str, Entry], theirs: dict[str, Entry | None]) -> list
 def test_every_command_matches_redis_command_info(
     ours: dict[str, Entry], compared: list[str], real_redis: ServerProcess
 ) -> None:
-    infos = command(real_redis.port, b"COMMAND", b"INFO", *(n.encode() for n in compared))
+    infos = reply_to(real_redis.port, b"COMMAND", b"INFO", *(n.encode() for n in compared))
     theirs = dict(zip(compared, infos))
     report = differences({name: ours[name] for name in compared}, theirs)
     assert not report, (
@@ -168,11 +126,11 @@ def test_every_command_matches_redis_command_info(
 
 
 def test_command_info_agrees_with_command(ember: ServerProcess) -> None:
-    entries = command(ember.port, b"COMMAND")
+    entries = reply_to(ember.port, b"COMMAND")
     names = [entry[0] for entry in entries]
-    assert command(ember.port, b"COMMAND", b"COUNT") == len(entries)
-    assert command(ember.port, b"COMMAND", b"INFO", *names) == entries
-    assert sorted(command(ember.port, b"COMMAND", b"LIST")) == sorted(names)
+    assert reply_to(ember.port, b"COMMAND", b"COUNT") == len(entries)
+    assert reply_to(ember.port, b"COMMAND", b"INFO", *names) == entries
+    assert sorted(reply_to(ember.port, b"COMMAND", b"LIST")) == sorted(names)
 
 
 def test_report_names_each_difference() -> None:
@@ -198,29 +156,30 @@ def test_report_names_each_difference() -> None:
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
 def connections(request: pytest.FixtureRequest, ember: ServerProcess,
-                real_redis: ServerProcess) -> Iterator[tuple[RawConnection, RawConnection]]:
-    pair = (RawConnection(ember.port, request.param), RawConnection(real_redis.port, request.param))
+                real_redis: ServerProcess) -> Iterator[tuple[Connection, Connection]]:
+    pair = (Connection(ember.port, request.param, timeout_s=10),
+            Connection(real_redis.port, request.param, timeout_s=10))
     yield pair
     for connection in pair:
         connection.close()
 
 
 def test_command_info_bytes_match_redis(
-    connections: tuple[RawConnection, RawConnection]
+    connections: tuple[Connection, Connection]
 ) -> None:
     ember, redis_server = connections
     request = (b"COMMAND", b"INFO", b"get", b"set", b"mset")
-    assert ember.call(*request)[0] == redis_server.call(*request)[0]
+    assert ember.request(request) == redis_server.request(request)
 
 
 def _bytes_mismatches(
-    connections: tuple[RawConnection, RawConnection], subcommand: bytes, names: list[str]
+    connections: tuple[Connection, Connection], subcommand: bytes, names: list[str]
 ) -> list[str]:
     ember, redis_server = connections
     return [
         name for name in names
-        if ember.call(b"COMMAND", subcommand, name.encode())[0]
-        != redis_server.call(b"COMMAND", subcommand, name.encode())[0]
+        if ember.request((b"COMMAND", subcommand, name.encode()))
+        != redis_server.request((b"COMMAND", subcommand, name.encode()))
     ]
 
 
@@ -231,7 +190,7 @@ def _without_subcommands(ours: dict[str, Entry], names: list[str]) -> list[str]:
 
 
 def test_every_command_info_reply_has_redis_bytes(
-    connections: tuple[RawConnection, RawConnection], ours: dict[str, Entry],
+    connections: tuple[Connection, Connection], ours: dict[str, Entry],
     compared: list[str],
 ) -> None:
     mismatched = _bytes_mismatches(connections, b"INFO", _without_subcommands(ours, compared))
@@ -239,7 +198,7 @@ def test_every_command_info_reply_has_redis_bytes(
 
 
 def test_every_command_docs_reply_has_redis_bytes(
-    connections: tuple[RawConnection, RawConnection], ours: dict[str, Entry],
+    connections: tuple[Connection, Connection], ours: dict[str, Entry],
     compared: list[str],
 ) -> None:
     names = [name for name in _without_subcommands(ours, compared)
@@ -287,8 +246,8 @@ def test_every_command_docs_matches_redis(
 ) -> None:
     names = [name for name in compared if name not in EXPECTED_DOCS_DIFFERENCES]
     request = (b"COMMAND", b"DOCS", *(n.encode() for n in names))
-    mine = as_map(command(ember.port, *request))
-    theirs = as_map(command(real_redis.port, *request))
+    mine = as_map(reply_to(ember.port, *request))
+    theirs = as_map(reply_to(real_redis.port, *request))
     report = []
     for name in names:
         if name not in mine or name not in theirs:
@@ -306,7 +265,7 @@ def test_expected_docs_differences_still_differ(
 ) -> None:
     for name in EXPECTED_DOCS_DIFFERENCES:
         request = (b"COMMAND", b"DOCS", name.encode())
-        assert command(ember.port, *request) != command(real_redis.port, *request), (
+        assert reply_to(ember.port, *request) != reply_to(real_redis.port, *request), (
             f"{name} now matches Redis: remove it from EXPECTED_DOCS_DIFFERENCES")
 
 
@@ -324,14 +283,15 @@ GETKEYS_CASES = [
 
 
 def test_getkeys_and_getkeysandflags_match_redis(
-    connections: tuple[RawConnection, RawConnection]
+    connections: tuple[Connection, Connection]
 ) -> None:
     ember, redis_server = connections
     mismatched = []
     for case in GETKEYS_CASES:
         for subcommand in (b"GETKEYS", b"GETKEYSANDFLAGS"):
             request = (b"COMMAND", subcommand, *case.encode().split())
-            mine, theirs = ember.call(*request), redis_server.call(*request)
-            if mine[0] != theirs[0]:
-                mismatched.append(f"{subcommand.decode()} {case}: {mine[1]!r}, Redis {theirs[1]!r}")
+            mine, theirs = ember.request(request), redis_server.request(request)
+            if mine != theirs:
+                mismatched.append(
+                    f"{subcommand.decode()} {case}: {parsed(mine)!r}, Redis {parsed(theirs)!r}")
     assert not mismatched, "\n".join(mismatched)

@@ -13,10 +13,8 @@ the logged forms, and a hypothesis test random sequences over a small key space.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import hiredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,8 +22,8 @@ from hypothesis import strategies as st
 from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
     Command, counters, exchange, pair,
 )
-from tests.persistence.helpers import aof_server, commands_in, normalized, temp_dir
-from tests.servers import ServerProcess
+from tests.persistence.helpers import logged_by_both
+from tests.wire import parsed, reply_to
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -34,12 +32,6 @@ LONG_MAX = "9223372036854775807"
 LONG_VALUE = "v" * 65  # one byte past hash-max-listpack-value
 
 UNORDERED, RANDOM = "~", "?"
-
-
-def _parse(data: bytes) -> Any:
-    reader = hiredis.Reader()
-    reader.feed(data)
-    return reader.gets()
 
 
 def _canonical(value: Any) -> Any:
@@ -74,8 +66,8 @@ def replies_differ(mark: str, mine: bytes, real: bytes) -> bool:
     if mine[:1] != real[:1]:
         return True
     if mark == UNORDERED:
-        return _canonical(_parse(mine)) != _canonical(_parse(real))
-    return _size(_parse(mine)) != _size(_parse(real))
+        return _canonical(parsed(mine)) != _canonical(parsed(real))
+    return _size(parsed(mine)) != _size(parsed(real))
 
 
 def assert_same_replies(ports: tuple[int, int], commands: list[Command], protocol: int) -> None:
@@ -311,8 +303,7 @@ def full_scan(port: int, command: str, key: str, *options: object) -> list[Any]:
     found: list[Any] = []
     cursor = b"0"
     while True:
-        reply = _parse(exchange(port, [(command, key, cursor, *options)], protocol=2)[0])
-        cursor, items = reply
+        cursor, items = reply_to(port, command, key, cursor, *options)
         found.extend(items)
         if cursor == b"0":
             return found
@@ -381,16 +372,7 @@ def test_logged_hash_and_set_commands_match_redis_aof() -> None:
         ("SINTERSTORE", "r", "p", "nokey"), ("SINTERSTORE", "r", "p", "nokey"),
         ("SDIFFSTORE", "nothing", "p", "p"), ("HDEL", "h", "a", "b", "c", "f"),
     ]
-    logs = []
-    for kind in ("emberkv", "redis"):
-        directory = temp_dir()
-        server = (aof_server(directory) if kind == "emberkv" else
-                  ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
-        with server.start():
-            exchange(server.port, script, protocol=2)
-            server.stop()
-            logs.append(normalized(commands_in(
-                Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
+    logs = logged_by_both(script)
     # Redis 7.0 wraps a multi-member SPOP's SREMs in MULTI/EXEC; a single SREM (the
     # only case in this script) is written bare by both.
     assert [line.lower() for line in logs[0]] == [line.lower() for line in logs[1]]

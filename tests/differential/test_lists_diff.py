@@ -9,17 +9,14 @@ sequences over a small key space to both servers.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
-    Command, assert_same_replies, counters, exchange, pair,
+    Command, assert_same_replies, counters, pair,
 )
-from tests.persistence.helpers import aof_server, commands_in, normalized, temp_dir
-from tests.servers import ServerProcess
+from tests.persistence.helpers import logged_by_both
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -165,16 +162,7 @@ def test_logged_list_commands_match_redis_aof() -> None:
         ("LINSERT", "l", "AFTER", "y", "q"), ("LSET", "l", 0, "Q"), ("LREM", "l", 0, "q"),
         ("LMOVE", "l", "l", "RIGHT", "RIGHT"), ("LPOP", "l", 100), ("RPUSHX", "l", "x"),
     ]
-    logs = []
-    for kind in ("emberkv", "redis"):
-        directory = temp_dir()
-        server = (aof_server(directory) if kind == "emberkv" else
-                  ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
-        with server.start():
-            exchange(server.port, script, protocol=2)
-            server.stop()
-            logs.append(normalized(commands_in(
-                Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
+    logs = logged_by_both(script)
     assert [line.lower() for line in logs[0]] == [line.lower() for line in logs[1]]
     assert "LPOP l2 2" in logs[0] and "RPOP l 1" in logs[0]
 

@@ -9,15 +9,12 @@ depend on what ran before.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
     Command, assert_same_replies, counters, exchange, pair,
 )
-from tests.persistence.helpers import aof_server, commands_in, normalized, temp_dir
-from tests.servers import ServerProcess
+from tests.persistence.helpers import logged_by_both
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -105,14 +102,5 @@ def test_logged_sort_commands_match_redis_aof() -> None:
         ("SORT", "missing", "STORE", "dst"), ("SORT", "s", "BY", "nosort", "STORE", "sd"),
         ("SORT_RO", "l"),
     ]
-    logs = []
-    for kind in ("emberkv", "redis"):
-        directory = temp_dir()
-        server = (aof_server(directory) if kind == "emberkv" else
-                  ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
-        with server.start():
-            exchange(server.port, script, protocol=2)
-            server.stop()
-            logs.append(normalized(commands_in(
-                Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
+    logs = logged_by_both(script)
     assert [line.lower() for line in logs[0]] == [line.lower() for line in logs[1]]

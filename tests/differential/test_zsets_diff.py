@@ -10,9 +10,6 @@ hypothesis test sends random command sequences over a small key space to both se
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import hiredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,8 +17,8 @@ from hypothesis import strategies as st
 from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
     Command, assert_same_replies, counters, exchange, pair,
 )
-from tests.persistence.helpers import aof_server, commands_in, normalized, temp_dir
-from tests.servers import ServerProcess
+from tests.persistence.helpers import logged_by_both
+from tests.wire import replies_to
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -242,15 +239,6 @@ def test_zset_scenario_hits_misses_and_changes_match_redis(pair: tuple[int, int]
     assert found[0] == found[1]
 
 
-def parsed(port: int, commands: list[Command], protocol: int = 2) -> list[object]:
-    replies = []
-    for data in exchange(port, commands, protocol):
-        reader = hiredis.Reader()
-        reader.feed(data)
-        replies.append(reader.gets())
-    return replies
-
-
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_random_members_agree_where_redis_is_determined(pair: tuple[int, int],  # noqa: F811
                                                         protocol: int) -> None:
@@ -260,12 +248,11 @@ def test_random_members_agree_where_redis_is_determined(pair: tuple[int, int],  
                              ("ZRANDMEMBER", "z")]
     shapes = []
     for port in pair:
-        replies = parsed(port, setup + probes, protocol)[1:]
-        whole, whole_scored, distinct, repeated, single = replies
-        assert len(set(distinct)) == 2 and set(distinct) <= set(whole)  # type: ignore[arg-type]
-        assert single in whole  # type: ignore[operator]
-        shapes.append((sorted(whole), sorted(map(repr, whole_scored)),  # type: ignore[arg-type]
-                       len(repeated)))  # type: ignore[arg-type]
+        _hello, _zadd, whole, whole_scored, distinct, repeated, single = replies_to(
+            port, ("HELLO", protocol), *setup, *probes)
+        assert len(set(distinct)) == 2 and set(distinct) <= set(whole)
+        assert single in whole
+        shapes.append((sorted(whole), sorted(map(repr, whole_scored)), len(repeated)))
     assert shapes[0] == shapes[1]
 
 
@@ -313,16 +300,7 @@ def test_logged_zset_commands_match_redis_aof() -> None:
         ("ZRANGESTORE", "r2", "missing", 0, -1), ("ZDIFFSTORE", "d", 1, "z"),
         ("ZREMRANGEBYRANK", "z", 0, -1),
     ]
-    logs = []
-    for kind in ("emberkv", "redis"):
-        directory = temp_dir()
-        server = (aof_server(directory) if kind == "emberkv" else
-                  ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
-        with server.start():
-            exchange(server.port, script, protocol=2)
-            server.stop()
-            logs.append(normalized(commands_in(
-                Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
+    logs = logged_by_both(script)
     assert [line.lower() for line in logs[0]] == [line.lower() for line in logs[1]]
     assert "ZPOPMIN z 2" in logs[0] and "ZPOPMAX z 1" in logs[0]
 

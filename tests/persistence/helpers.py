@@ -1,16 +1,22 @@
-"""Helpers for AOF black-box tests: servers on a shared directory, and reading the
-commands back out of AOF files."""
+"""Helpers for AOF black-box tests: servers on a shared directory, reading the commands
+back out of AOF files, and what EmberKV and redis-server each log for the same
+commands (`logged`, `logged_by_both`)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import atexit
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import redis
 
 from persistence.aof.records import RecordReader
 from tests.servers import ServerProcess
+from tests.wire import Command, exchange
 
 
 def aof_server(directory: str, *args: str) -> ServerProcess:
@@ -27,6 +33,48 @@ def normalized(commands: list[list[bytes]]) -> list[str]:
     as <T>, so two servers' files can be compared."""
     return [re.sub(r"\b1[789]\d{11}\b", "<T>", b" ".join(argv).decode("latin-1"))
             for argv in commands]
+
+
+def aof_file(directory: str, kind: str) -> bytes:
+    """The bytes of the `kind` ("base" or "incr") AOF file in directory's appendonlydir;
+    the test fails if there is none."""
+    found = sorted((Path(directory) / "appendonlydir").glob(f"*.{kind}.aof"))
+    assert found, f"no {kind} AOF in {directory}"
+    return found[0].read_bytes()
+
+
+@contextlib.contextmanager
+def client_of(server: ServerProcess) -> Iterator[redis.Redis]:
+    """A client of `server` (redis-py's default protocol); the server is started for
+    the block and stopped after it."""
+    with server:
+        client = server.client()
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def logged(kind: str, drive: Callable[[ServerProcess], object]) -> list[str]:
+    """What a new `kind` server ("emberkv" or "redis") started with appendonly yes logs
+    to its first incr AOF while `drive(server)` runs, `normalized`."""
+    directory = temp_dir()
+    server = (aof_server(directory) if kind == "emberkv" else
+              ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
+    with server.start():
+        drive(server)
+        server.stop()
+        return normalized(commands_in(
+            Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof"))
+
+
+def logged_by_both(script: Sequence[Command]) -> tuple[list[str], list[str]]:
+    """`logged` by EmberKV and by redis-server while `script` runs on one RESP2
+    connection."""
+    def run(server: ServerProcess) -> None:
+        exchange(server.port, script, protocol=2)
+
+    return logged("emberkv", run), logged("redis", run)
 
 
 def start_failure(directory: str, *args: str) -> tuple[int, str]:
