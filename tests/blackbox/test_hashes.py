@@ -4,19 +4,12 @@ hashes surviving an AOF base rewrite and HINCRBYFLOAT's logged HSET."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import redis
 
-from tests.persistence.helpers import aof_server, temp_dir
+from tests.persistence.helpers import aof_file, aof_server, client_of, temp_dir
 from tests.servers import ServerProcess
-
-
-def error_of(call, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(redis.ResponseError) as error:
-        call(*args)
-    return str(error.value)
+from tests.wire import error_of
 
 
 def test_hset_counts_new_fields_and_hgetall_returns_a_dict(r: redis.Redis,
@@ -104,25 +97,20 @@ def test_memory_per_field_of_a_large_hash_stays_small(r: redis.Redis) -> None:
 
 def test_hashes_survive_an_aof_base_and_hincrbyfloat_replays_as_hset() -> None:
     directory = temp_dir()
-    with ServerProcess("emberkv", directory=directory).start() as server:
-        client = server.client()
+    with client_of(ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                                 directory=directory)) as client:
         client.hset("long", mapping={b"f%d" % i: b"%d" % i for i in range(150)})
         client.hset("binary", b"\x00\r\n", b"")
         client.expire("binary", 1000)
         client.config_set("appendonly", "yes")
         client.hincrbyfloat("long", "float", "1.1")
         client.hincrbyfloat("long", "float", "2.2")
-        client.close()
-    directory_path = Path(directory) / "appendonlydir"
-    bases = list(directory_path.glob("*.base.aof"))
-    assert bases and b"HMSET" in bases[0].read_bytes()
-    incr = list(directory_path.glob("*.incr.aof"))[0].read_bytes()
+    assert b"HMSET" in aof_file(directory, "base")
+    incr = aof_file(directory, "incr")
     assert b"HINCRBYFLOAT" not in incr and b"3.3" in incr
-    with aof_server(directory).start() as server:
-        client = server.client()
+    with client_of(aof_server(directory)) as client:
         expected = {b"f%d" % i: b"%d" % i for i in range(150)}
         expected[b"float"] = b"3.3"
         assert client.hgetall("long") == expected
         assert client.hgetall("binary") == {b"\x00\r\n": b""}
         assert 0 < client.ttl("binary") <= 1000
-        client.close()

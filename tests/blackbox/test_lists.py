@@ -4,19 +4,11 @@ TYPE, MEMORY USAGE), list-max-listpack-size, and lists surviving an AOF base rew
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import redis
 
-from tests.persistence.helpers import aof_server, temp_dir
+from tests.persistence.helpers import aof_file, aof_server, client_of, temp_dir
 from tests.servers import ServerProcess
-
-
-def error_of(call, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(redis.ResponseError) as error:
-        call(*args)
-    return str(error.value)
+from tests.wire import error_of
 
 
 def test_pushes_return_the_new_length_and_lpush_reverses_its_arguments(r: redis.Redis) -> None:
@@ -127,18 +119,14 @@ def test_list_max_listpack_size_applies_to_lists_created_afterwards(r: redis.Red
 
 def test_lists_survive_an_aof_base_written_from_the_dataset() -> None:
     directory = temp_dir()
-    with ServerProcess("emberkv", directory=directory).start() as server:
-        client = server.client()
+    with client_of(ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                                 directory=directory)) as client:
         client.rpush("long", *range(150))  # more than one RPUSH of 64 in the base
         client.rpush("binary", b"\x00\r\n", b"")
         client.expire("binary", 1000)
         client.config_set("appendonly", "yes")
-        client.close()
-    bases = list((Path(directory) / "appendonlydir").glob("*.base.aof"))
-    assert bases and b"RPUSH" in bases[0].read_bytes()
-    with aof_server(directory).start() as server:
-        client = server.client()
+    assert b"RPUSH" in aof_file(directory, "base")
+    with client_of(aof_server(directory)) as client:
         assert client.lrange("long", 0, -1) == [b"%d" % i for i in range(150)]
         assert client.lrange("binary", 0, -1) == [b"\x00\r\n", b""]
         assert 0 < client.ttl("binary") <= 1000
-        client.close()

@@ -6,19 +6,12 @@ SREM."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import pytest
 import redis
 
-from tests.persistence.helpers import aof_server, temp_dir
+from tests.persistence.helpers import aof_file, aof_server, client_of, temp_dir
 from tests.servers import ServerProcess
-
-
-def error_of(call, *args) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(redis.ResponseError) as error:
-        call(*args)
-    return str(error.value)
+from tests.wire import error_of
 
 
 def test_members_and_membership(r: redis.Redis, r3: redis.Redis) -> None:
@@ -116,26 +109,22 @@ def test_memory_per_member_of_a_large_set_stays_small(r: redis.Redis) -> None:
 
 def test_sets_survive_an_aof_base_and_spop_replays_as_srem() -> None:
     directory = temp_dir()
-    with ServerProcess("emberkv", directory=directory).start() as server:
-        client = server.client()
+    with client_of(ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                                 directory=directory)) as client:
         client.sadd("long", *range(150))
         client.sadd("mixed", "a", 1)
         client.expire("mixed", 1000)
         client.config_set("appendonly", "yes")
         popped = client.spop("long", 10)
         remaining = client.smembers("long")
-        client.close()
-    directory_path = Path(directory) / "appendonlydir"
-    assert b"SADD" in list(directory_path.glob("*.base.aof"))[0].read_bytes()
-    incr = list(directory_path.glob("*.incr.aof"))[0].read_bytes()
+    assert b"SADD" in aof_file(directory, "base")
+    incr = aof_file(directory, "incr")
     assert b"SPOP" not in incr and b"SREM" in incr
-    with aof_server(directory).start() as server:
-        client = server.client()
+    with client_of(aof_server(directory)) as client:
         assert client.smembers("long") == remaining and not remaining & set(popped)
         assert client.object("encoding", "long") == b"intset"
         assert client.smembers("mixed") == {b"a", b"1"}
         assert 0 < client.ttl("mixed") <= 1000
-        client.close()
 
 
 def test_sscan_returns_every_member_present_throughout_while_the_set_changes(

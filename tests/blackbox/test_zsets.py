@@ -5,19 +5,11 @@ an AOF base rewrite."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import redis
 
-from tests.persistence.helpers import aof_server, temp_dir
+from tests.persistence.helpers import aof_file, aof_server, client_of, temp_dir
 from tests.servers import ServerProcess
-
-
-def error_of(call, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(redis.ResponseError) as error:
-        call(*args, **kwargs)
-    return str(error.value)
+from tests.wire import error_of
 
 
 def test_zadd_counts_added_members_and_ch_counts_changed_ones(r: redis.Redis) -> None:
@@ -192,21 +184,17 @@ def test_sort_lists_sets_and_sorted_sets(r: redis.Redis) -> None:
 
 def test_sorted_sets_survive_an_aof_base_written_from_the_dataset() -> None:
     directory = temp_dir()
-    with ServerProcess("emberkv", directory=directory).start() as server:
-        client = server.client()
+    with client_of(ServerProcess("emberkv", ["--aof-use-rdb-preamble", "no"],
+                                 directory=directory)) as client:
         client.zadd("long", {f"m{i}": i / 3 for i in range(150)})  # several ZADDs of 64
         client.zadd("special", {b"\x00\r\n": float("-inf"), b"": 0.1, b"top": float("inf")})
         client.expire("special", 1000)
         client.config_set("appendonly", "yes")
-        client.close()
-    bases = list((Path(directory) / "appendonlydir").glob("*.base.aof"))
-    assert bases and b"ZADD" in bases[0].read_bytes()
-    with aof_server(directory).start() as server:
-        client = server.client()
+    assert b"ZADD" in aof_file(directory, "base")
+    with client_of(aof_server(directory)) as client:
         assert client.zrange("long", 0, -1, withscores=True) == [
             (f"m{i}".encode(), i / 3) for i in range(150)]
         assert client.zrange("special", 0, -1, withscores=True) == [
             (b"\x00\r\n", float("-inf")), (b"", 0.1), (b"top", float("inf"))]
         assert client.object("encoding", "long") == b"skiplist"
         assert 0 < client.ttl("special") <= 1000
-        client.close()
