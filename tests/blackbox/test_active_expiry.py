@@ -13,17 +13,12 @@ import time
 
 import pytest
 
-from tests.servers import ServerProcess
-
-KINDS = ["emberkv", pytest.param("redis", marks=pytest.mark.needs_redis_server)]
+from tests.servers import KINDS, ServerProcess, server_of_kind
+from tests.wire import Connection, pack
 
 # Issue 2: "without pauses over ~25 ms for clients"; the test allows twice that for a
 # 2-core machine running the server, this test's threads and the kernel together.
 MAX_PING_MS = 50.0
-
-
-def _command(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
 def _pipeline(port: int, requests: list[bytes], reply: bytes) -> None:
@@ -43,13 +38,8 @@ def _pipeline(port: int, requests: list[bytes], reply: bytes) -> None:
     assert bytes(received) == expected
 
 
-def _call(sock: socket.socket, *args: bytes) -> bytes:
-    sock.sendall(_command(*args))
-    return sock.recv(1 << 16)
-
-
-def _dbsize(sock: socket.socket) -> int:
-    reply = _call(sock, b"DBSIZE")
+def _dbsize(connection: Connection) -> int:
+    reply = connection.request((b"DBSIZE",))
     assert reply.startswith(b":") and reply.endswith(b"\r\n"), reply
     return int(reply[1:-2])
 
@@ -86,15 +76,15 @@ def reclaim_while_pinging(server: ServerProcess, count: int,
     latencies in ms)."""
     keys = [b"expiring:%d" % i for i in range(count)]
     started = time.monotonic()
-    _pipeline(server.port, [_command(b"SET", key, b"v") for key in keys], b"+OK\r\n")
+    _pipeline(server.port, [pack(b"SET", key, b"v") for key in keys], b"+OK\r\n")
     # The deadline leaves time to send the PEXPIREATs (as long as the SETs took) and to
     # check that every key is still there before it passes.
     load_s = time.monotonic() - started
     deadline_ms = int(time.time() * 1000 + load_s * 2000 + 1500)
     at = b"%d" % deadline_ms
-    _pipeline(server.port, [_command(b"PEXPIREAT", key, at) for key in keys], b":1\r\n")
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        assert _dbsize(sock) == count
+    _pipeline(server.port, [pack(b"PEXPIREAT", key, at) for key in keys], b":1\r\n")
+    with Connection(server.port, timeout_s=10) as connection:
+        assert _dbsize(connection) == count
         assert time.time() * 1000 < deadline_ms - 200, "loading took too long to test"
         probe = PingProbe(server.port)
         probe.start()
@@ -103,7 +93,7 @@ def reclaim_while_pinging(server: ServerProcess, count: int,
         remaining = count
         while remaining and time.monotonic() - reclaim_started < give_up_s:
             time.sleep(0.02)
-            remaining = _dbsize(sock)
+            remaining = _dbsize(connection)
         reclaim_s = time.monotonic() - reclaim_started
         probe.stop.set()
         probe.join(10)
@@ -123,18 +113,11 @@ def check_reclaim(server: ServerProcess, count: int, within_s: float) -> None:
     )
 
 
-def _server(request: pytest.FixtureRequest, kind: str) -> ServerProcess:
-    """A server for a `with` block to start (real_redis applies its skip or CI failure)."""
-    if kind == "redis":
-        request.getfixturevalue("real_redis")
-    return ServerProcess(kind)
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_200k_keys_expiring_together_are_reclaimed_without_stalling_clients(
     request: pytest.FixtureRequest, kind: str
 ) -> None:
-    with _server(request, kind) as server:
+    with server_of_kind(request, kind) as server:
         # redis-server 7.0.15 takes about 1 s here, EmberKV about 1.0-1.3 s.
         check_reclaim(server, 200_000, within_s=5)
 
@@ -144,7 +127,7 @@ def test_200k_keys_expiring_together_are_reclaimed_without_stalling_clients(
 def test_1m_keys_expiring_together_are_reclaimed_without_stalling_clients(
     request: pytest.FixtureRequest, kind: str
 ) -> None:
-    with _server(request, kind) as server:
+    with server_of_kind(request, kind) as server:
         # redis-server 7.0.15 takes about 4 s here, EmberKV about 4-5 s (more when the
         # machine is busy).
         check_reclaim(server, 1_000_000, within_s=10)

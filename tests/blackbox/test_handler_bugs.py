@@ -15,22 +15,10 @@ import redis
 
 from tests.faulty_server import BUG_COMMAND, BUG_MESSAGE
 from tests.servers import ServerProcess
+from tests.wire import pack, read_exactly
 
 BUG = BUG_COMMAND.encode()
 INTERNAL_ERROR = b"-ERR internal error\r\n"
-
-
-def pack(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
-
-
-def read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,10 @@ import pytest
 import redis
 import redis.asyncio
 
-from tests.servers import ServerProcess
+from tests.servers import KINDS, ServerProcess, server_of_kind
+from tests.wire import pack
 
 pytestmark = pytest.mark.needs_redis_server
-
-
-def pack(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
 def mixed_requests(count: int) -> bytes:
@@ -130,14 +127,12 @@ def test_asyncio_pipeline_of_30k_commands_matches_real_redis(
 # redis-cli --pipe before its first read) needs the server to keep reading while the
 # replies pile up: Redis does (client-output-buffer-limit normal is 0 0 0, unlimited).
 # 500k GETs are 16 MB of requests, more than the loopback socket buffers hold.
-WRITE_ALL_FIRST = ["emberkv", "redis"]
-
-
-@pytest.mark.parametrize("kind", WRITE_ALL_FIRST)
-def test_pipeline_written_whole_before_reading_completes(kind: str) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_pipeline_written_whole_before_reading_completes(request: pytest.FixtureRequest,
+                                                        kind: str) -> None:
     count = 500_000
     value = b"v" * 100
-    with ServerProcess(kind) as server:
+    with server_of_kind(request, kind) as server:
         server.client(protocol=2).set("k", value)
         expected_size = count * len(b"$100\r\n%b\r\n" % value)
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
