@@ -19,14 +19,10 @@ import pytest
 import redis
 
 from tests.servers import KINDS, ROOT, ServerProcess, free_port, server_of_kind, started_pair
-from tests.wire import pack, pipeline, pipeline_replies, replies_to, reply_to, send_until_closed
+from tests.wire import pack, pipeline_replies, replies_to, reply_to, send_until_closed
 
 
 # ------------------------------------------------------------------ helpers
-
-# test_info.py imports these two from here, by their old names.
-raw_exchange, reply_bytes = pipeline, pipeline_replies
-
 
 def same_reply(ember: ServerProcess, real: ServerProcess, *args: Any) -> Any:
     """The reply to one command, which EmberKV and redis-server must give alike

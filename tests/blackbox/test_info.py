@@ -12,8 +12,8 @@ import time
 import pytest
 import redis
 
-from tests.blackbox.test_config import raw_exchange, reply_bytes
 from tests.servers import ServerProcess
+from tests.wire import pipeline, pipeline_replies
 
 pytestmark = pytest.mark.needs_redis_server
 
@@ -118,14 +118,14 @@ def test_info_framing_matches_redis(pair, ember, real_redis) -> None:
     for args in (("bogus",), ("modules",), ("modules", "cluster"), ("cluster",)):
         for protocol in (2, 3):
             request = [("HELLO", protocol), ("INFO", *args)]
-            assert reply_bytes(ember.port, *request)[1] == reply_bytes(
+            assert pipeline_replies(ember.port, *request)[1] == pipeline_replies(
                 real_redis.port, *request)[1], (args, protocol)
-    assert reply_bytes(ember.port, ("HELLO", 3), ("INFO", "modules"))[1] == (
+    assert pipeline_replies(ember.port, ("HELLO", 3), ("INFO", "modules"))[1] == (
         b"=15\r\ntxt:# Modules\r\n\r\n")
 
 
 def test_info_text_layout(ember: ServerProcess) -> None:
-    reply = raw_exchange(ember.port, ("INFO",))
+    reply = pipeline(ember.port, ("INFO",))
     length, _, body = reply.partition(b"\r\n")
     assert length == b"$%d" % (len(body) - 2)
     text = body[:-2].decode()
@@ -206,7 +206,7 @@ def test_stats_counters_move_like_redis(both) -> None:
 
 
 def test_cpu_memory_and_replication_formats(ember: ServerProcess) -> None:
-    raw = raw_exchange(ember.port, ("INFO", "cpu", "memory", "replication")).decode()
+    raw = pipeline(ember.port, ("INFO", "cpu", "memory", "replication")).decode()
     fields = dict(line.split(":", 1) for line in raw.split("\r\n")
                   if ":" in line and not line.startswith("$"))
     for name in ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",
