@@ -15,6 +15,7 @@ double precision.
 
 from __future__ import annotations
 
+import bisect
 import math
 import struct
 from typing import Any
@@ -303,26 +304,117 @@ def sparse_to_dense(hll: bytearray) -> bool:
     return True
 
 
-def sparse_set(hll: bytearray, index: int, count: int, max_bytes: int,
-               resume: list[Any] | None = None) -> int:
+class _OpcodeIndex:
+    """Where some opcodes of one sparse value start: every CHECKPOINT_EVERY-th opcode's
+    position and first register, plus a copy of the bytes they describe. A lookup
+    compares the copy with the value (one memcmp), so an index can never be stale,
+    whatever changed the string (SETRANGE, APPEND, a new value under the same id)."""
+
+    __slots__ = ("snapshot", "firsts", "positions")
+
+    def __init__(self, snapshot: bytes, firsts: list[int], positions: list[int]) -> None:
+        self.snapshot = snapshot
+        self.firsts = firsts
+        self.positions = positions
+
+
+CHECKPOINT_EVERY = 16
+_INDEX_CACHE_SIZE = 256
+# id(value) -> its index. Redis scans the opcodes from the start for every register it
+# sets, which is cheap in C; in Python the scan of a 3 kB value would cost ~100 us, so
+# scans start from the checkpoint before the register instead.
+_opcode_indexes: dict[int, _OpcodeIndex] = {}
+
+
+def _opcode_index(hll: bytearray) -> _OpcodeIndex:
+    key = id(hll)
+    found = _opcode_indexes.get(key)
+    if found is not None and found.snapshot == hll:
+        return found
+    firsts: list[int] = []
+    positions: list[int] = []
+    end = len(hll)
+    at = HLL_HEADER_SIZE
+    first = 0
+    number = 0
+    while at < end:
+        if not number % CHECKPOINT_EVERY:
+            firsts.append(first)
+            positions.append(at)
+        number += 1
+        span, length = _opcode_span(hll, at, end)
+        at += length
+        first += span
+    if not positions:
+        firsts.append(0)
+        positions.append(HLL_HEADER_SIZE)
+    index = _OpcodeIndex(bytes(hll), firsts, positions)
+    if found is None and len(_opcode_indexes) >= _INDEX_CACHE_SIZE:
+        del _opcode_indexes[next(iter(_opcode_indexes))]
+    _opcode_indexes[key] = index
+    return index
+
+
+def _checkpoints_between(hll: bytearray, at: int, first: int,
+                         stop: int) -> list[tuple[int, int]]:
+    """(position, first register) of every CHECKPOINT_EVERY-th opcode from `at` (whose
+    first register is `first`) up to `stop`."""
+    found: list[tuple[int, int]] = []
+    end = len(hll)
+    number = 0
+    while at < stop:
+        if not number % CHECKPOINT_EVERY:
+            found.append((at, first))
+        number += 1
+        span, length = _opcode_span(hll, at, end)
+        at += length
+        first += span
+    return found
+
+
+def _reindex_after_change(index: _OpcodeIndex, hll: bytearray, changed_from: int,
+                          changed_to: int, kept: list[tuple[int, int]]) -> None:
+    """Bring the checkpoints in step with an edit confined to old bytes
+    [changed_from, changed_to): the ones inside are dropped, the ones after move by the
+    change of length. `kept` are (position, first register) of opcode starts before
+    the edit, added so that checkpoints stay dense where the value grows."""
+    delta = len(hll) - len(index.snapshot)
+    firsts, positions = index.firsts, index.positions
+    start = bisect.bisect_left(positions, max(changed_from, HLL_HEADER_SIZE + 1))
+    stop = bisect.bisect_left(positions, changed_to, start)
+    moved = [position + delta for position in positions[stop:]]
+    new_firsts = firsts[:start]
+    new_positions = positions[:start]
+    if len(kept) == 1 and kept[0][0] > new_positions[-1]:
+        new_positions.append(kept[0][0])
+        new_firsts.append(kept[0][1])
+    elif kept:
+        pairs = sorted(set(zip(new_positions, new_firsts)).union(kept))
+        new_positions = [position for position, _ in pairs]
+        new_firsts = [first for _, first in pairs]
+    index.firsts = new_firsts + firsts[stop:]
+    index.positions = new_positions + moved
+    index.snapshot = bytes(hll)
+
+
+def sparse_set(hll: bytearray, index: int, count: int, max_bytes: int) -> int:
     """Raise register `index` of a sparse value to `count` (Redis's hllSparseSet): 1 if
     it changed, 0 if not, -1 if the value is corrupt. The covering opcode is split as
     Redis splits it and neighbouring equal VALs are merged again, so the bytes match;
-    the value is made dense when it must (and then the register always changes).
-
-    `resume`, for callers raising registers in increasing order (PFMERGE), holds
-    [position, first register, position of the opcode before] of an opcode the next
-    call may start its scan from: one two places before the covering opcode, which
-    no split or merge of this call moves."""
+    the value is made dense when it must (and then the register always changes)."""
     if count > SPARSE_VAL_MAX_VALUE:
         return _promote_and_set(hll, index, count)
     end = len(hll)
-    if resume:
-        at, first, previous = resume
+    opcodes = _opcode_index(hll)
+    # Start one checkpoint early, so that the opcode before the covering one is seen.
+    checkpoint = bisect.bisect_right(opcodes.firsts, index) - 2
+    if checkpoint >= 0:
+        at, first = opcodes.positions[checkpoint], opcodes.firsts[checkpoint]
     else:
-        at, first, previous = HLL_HEADER_SIZE, 0, -1
-    previous_first: int | None = None
-    earlier, earlier_first, earliest = -1, None, -1
+        at, first = HLL_HEADER_SIZE, 0
+    start_at, start_first = at, first
+    previous = -1
+    previous_first = 0
     span = 0
     op_length = 1
     while at < end:
@@ -338,27 +430,24 @@ def sparse_set(hll: bytearray, index: int, count: int, max_bytes: int,
             op_length = 2
         if index < first + span:
             break
-        earliest = earlier
-        earlier, earlier_first = previous, previous_first
         previous, previous_first = at, first
         at += op_length
         first += span
     if span == 0 or at >= end:
         return -1
-    if resume is not None and earlier_first is not None:
-        resume[:] = [earlier, earlier_first, earliest]
 
     op = hll[at]
     is_val = op >= _VAL_BIT
-    if is_val:
-        if ((op >> 2) & 31) + 1 >= count:
-            return 0
-        if span == 1:
-            hll[at] = _val_op(count, 1)
-            return _merge_adjacent_vals(hll, previous)
-    elif op_length == 1 and span == 1:
+    if is_val and ((op >> 2) & 31) + 1 >= count:
+        return 0
+    # Opcode starts before `previous` stay where they are; a long scan means the value
+    # grew since it was indexed, so some of them become checkpoints.
+    kept = [(previous, previous_first)] if previous >= 0 else []
+    if at - start_at > 3 * CHECKPOINT_EVERY:
+        kept += _checkpoints_between(hll, start_at, start_first, previous)
+    if span == 1 and (is_val or op_length == 1):
         hll[at] = _val_op(count, 1)
-        return _merge_adjacent_vals(hll, previous)
+        return _merged_and_reindexed(hll, opcodes, previous, at, 1, kept)
 
     # The general case: split the opcode around the register.
     last = first + span - 1
@@ -376,7 +465,17 @@ def sparse_set(hll: bytearray, index: int, count: int, max_bytes: int,
     hll[at:at + op_length] = sequence
     if len(hll) != end + growth:  # a truncated XZERO at the very end
         del hll[end + growth:]
-    return _merge_adjacent_vals(hll, previous)
+    return _merged_and_reindexed(hll, opcodes, previous, at, op_length, kept)
+
+
+def _merged_and_reindexed(hll: bytearray, opcodes: _OpcodeIndex, previous: int, at: int,
+                          op_length: int, kept: list[tuple[int, int]]) -> int:
+    result = _merge_adjacent_vals(hll, previous)
+    # The split replaced old bytes [at, at + op_length); merges reach at most five
+    # opcodes (two bytes each at most) from `previous`, which itself stays in place.
+    _reindex_after_change(opcodes, hll, previous if previous >= 0 else HLL_HEADER_SIZE,
+                          at + op_length + 16, kept)
+    return result
 
 
 def _merge_adjacent_vals(hll: bytearray, previous: int) -> int:
@@ -701,14 +800,13 @@ def pfmerge_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         hll[:] = header + raw_to_dense_registers(merged)
     else:
         max_bytes = ctx.server.config["hll-sparse-max-bytes"]
-        resume: list[Any] = []
         for index, count in enumerate(merged):
             if not count:
                 continue
             if hll[4] == HLL_DENSE:
                 dense_set(hll, index, count)
             else:
-                sparse_set(hll, index, count, max_bytes, resume)
+                sparse_set(hll, index, count, max_bytes)
     invalidate_cached_cardinality(hll)
     keyspace.dirty += 1
     return OK

@@ -175,23 +175,39 @@ def test_estimate_of_large_set_is_within_two_percent() -> None:
     assert abs(hll_cardinality(value) - 50_000) < 1000  # type: ignore[operator]
 
 
+def _boundaries(value: bytearray) -> dict[int, int]:
+    """Every opcode start of a sparse value -> the first register it covers."""
+    found: dict[int, int] = {}
+    at, first = HLL_HEADER_SIZE, 0
+    while at < len(value):
+        found[at] = first
+        span, length = hll_api._opcode_span(value, at, len(value))
+        at += length
+        first += span
+    return found
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_ordered_sets_with_resume_point_equal_sets_without(seed: int) -> None:
-    """PFMERGE raises registers in increasing order and lets each scan start two
-    opcodes before the last change: the bytes are those of scanning from the start."""
+@pytest.mark.parametrize("in_order", [True, False])
+def test_checkpoints_stay_true_through_splits_and_merges(seed: int, in_order: bool) -> None:
+    """Scans start from checkpoints kept in step with each edit: every checkpoint stays
+    an opcode start covering the same first register, and the bytes equal those built
+    with a fresh index before every set."""
     rng = random.Random(seed)
-    plain, resumed = new_hll(), new_hll()
-    for element in (rng.randbytes(6) for _ in range(300)):
-        hll_add(plain, element, NO_LIMIT)
-    resumed[:] = plain
-    updates = sorted({rng.randrange(HLL_REGISTERS): rng.randrange(1, 33)
-                      for _ in range(800)}.items())
-    resume: list[object] = []
-    for index, count in updates:
-        sparse_set(plain, index, count, NO_LIMIT)
-        sparse_set(resumed, index, count, NO_LIMIT, resume)  # type: ignore[arg-type]
-    assert bytes(plain) == bytes(resumed)
-    assert _covers_every_register(plain)
+    kept, fresh = new_hll(), new_hll()
+    updates = [(rng.randrange(HLL_REGISTERS), rng.randrange(1, 33)) for _ in range(700)]
+    if in_order:
+        updates.sort()
+    for number, (index, count) in enumerate(updates):
+        assert sparse_set(kept, index, count, NO_LIMIT) == (
+            hll_api._opcode_indexes.clear() or sparse_set(fresh, index, count, NO_LIMIT))
+        assert bytes(kept) == bytes(fresh)
+        if number % 50 == 0:
+            checkpoints = hll_api._opcode_index(kept)
+            boundaries = _boundaries(kept)
+            assert all(boundaries.get(position) == first for position, first in
+                       zip(checkpoints.positions, checkpoints.firsts))
+    assert _covers_every_register(kept)
 
 
 def test_self_test_passes() -> None:
