@@ -12,12 +12,15 @@ client that may not block.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from protocol.replies import NULL_ARRAY, Double
 from server import errors
 from server.blocking import BlockingRegistry
-from server.commands.args import option_word, parse_int, parse_long_double
+from server.commands.args import (
+    option_word, parse_int, parse_long_double, round_to_long_double,
+)
 from server.commands.connection import client_command
 from server.commands.lists import move_element, parse_end, pop_elements
 from server.commands.zsets import get_zset, mpop_reply, parse_mpop, pop_from_zset
@@ -39,11 +42,13 @@ def _registry(ctx: CommandContext) -> BlockingRegistry:
 
 
 def block_or_answer(ctx: CommandContext, keys: list[bytes], timeout_ms: int, kind: type,
-                    serve: Any, timeout_reply: Any) -> Any:
-    """Nothing to pop now: block, or inside EXEC answer as a timeout would."""
+                    serve: Any, reply_in_exec: Any = NULL_ARRAY) -> Any:
+    """Nothing to pop now: block, or inside EXEC answer at once (a null bulk for
+    BLMOVE/BRPOPLPUSH, a null array for the others; a timeout is always a null
+    array, as Redis's replyToBlockedClientTimedOut)."""
     if ctx.client.in_exec:
-        return timeout_reply
-    return _registry(ctx).block(ctx, keys, timeout_ms, kind, serve, timeout_reply)
+        return reply_in_exec
+    return _registry(ctx).block(ctx, keys, timeout_ms, kind, serve, NULL_ARRAY)
 
 
 def _first_existing(ctx: CommandContext, keys: list[bytes], kind: type) -> bytes | None:
@@ -56,13 +61,16 @@ def _first_existing(ctx: CommandContext, keys: list[bytes], kind: type) -> bytes
 
 def parse_timeout_ms(arg: bytes) -> int:
     """A blocking timeout in seconds (a long double, as Redis reads it) as whole
-    milliseconds, 0 meaning forever. Redis converts with a C cast: fractions of a
-    millisecond truncate (0.0001 blocks forever), and a value past the long long
+    milliseconds, 0 meaning forever. Redis 7.0 computes (long long) ceill(t * 1000):
+    any positive fraction of a millisecond waits one (0.0001 and 1e-400 time out),
+    a negative one rounds up to 0 and blocks forever, and a value past the long long
     range wraps negative, hence "timeout is negative" for inf or 1e400."""
     value = parse_long_double(arg, errors.TIMEOUT_NOT_FLOAT)
     if isinstance(value, float):  # only ±inf comes back as a float
         raise CommandError(errors.TIMEOUT_NEGATIVE)
-    ms = int(value * 1000)
+    # The product is a long double before ceill: 0.001 is stored a hair below 1/1000,
+    # and its product rounds to just below 1, so 1 ms.
+    ms = math.ceil(round_to_long_double(value * 1000))
     if ms < 0 or ms >= 2**63:
         raise CommandError(errors.TIMEOUT_NEGATIVE)
     return ms
@@ -97,7 +105,7 @@ def bpop_generic(ctx: CommandContext, argv: list[bytes], from_left: bool) -> Any
     key = _first_existing(ctx, keys, QuickList)
     if key is not None:
         return serve(ctx, key)
-    return block_or_answer(ctx, keys, timeout_ms, QuickList, serve, NULL_ARRAY)
+    return block_or_answer(ctx, keys, timeout_ms, QuickList, serve)
 
 
 @list_group.command("BLPOP", -3, WRITE | NOSCRIPT | BLOCKING, keys=_BPOP_KEYS,
@@ -146,7 +154,7 @@ def bmove_generic(ctx: CommandContext, argv: list[bytes], from_left: bool, to_le
         else:
             ctx.propagate_as(b"LMOVE", *argv[1:5])
         return value
-    return block_or_answer(ctx, [source], timeout_ms, QuickList, serve, None)
+    return block_or_answer(ctx, [source], timeout_ms, QuickList, serve, reply_in_exec=None)
 
 
 @list_group.command("BLMOVE", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, keys=_BMOVE_KEYS,
@@ -215,7 +223,7 @@ def blmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     key = _first_existing(ctx, keys, QuickList)
     if key is not None:
         return serve(ctx, key)
-    return block_or_answer(ctx, keys, timeout_ms, QuickList, serve, NULL_ARRAY)
+    return block_or_answer(ctx, keys, timeout_ms, QuickList, serve)
 
 
 # ------------------------------------------------------------------ sorted set commands
@@ -249,7 +257,7 @@ def bzpop_generic(ctx: CommandContext, argv: list[bytes], from_max: bool) -> Any
     key = _first_existing(ctx, keys, SortedSet)
     if key is not None:
         return serve(ctx, key)
-    return block_or_answer(ctx, keys, timeout_ms, SortedSet, serve, NULL_ARRAY)
+    return block_or_answer(ctx, keys, timeout_ms, SortedSet, serve)
 
 
 @zset_group.command("BZPOPMIN", -3, WRITE | NOSCRIPT | FAST | BLOCKING, keys=_BPOP_KEYS,
@@ -297,7 +305,7 @@ def bzmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     key = _first_existing(ctx, keys, SortedSet)
     if key is not None:
         return serve(ctx, key)
-    return block_or_answer(ctx, keys, timeout_ms, SortedSet, serve, NULL_ARRAY)
+    return block_or_answer(ctx, keys, timeout_ms, SortedSet, serve)
 
 
 # ------------------------------------------------------------------ CLIENT UNBLOCK

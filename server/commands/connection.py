@@ -220,7 +220,9 @@ def describe_client(client: ClientState, server: Any) -> bytes:
     return (
         f"id={client.id} addr={client.address} laddr={client.local_address} fd={client.fd} "
         f"name={client.name.decode('utf-8', 'replace')} age={age} idle={idle} "
-        f"flags={client.flags} db={client.db_index} sub=0 psub=0 ssub=0 multi=-1 "
+        f"flags={client.flags} db={client.db_index} sub={len(client.channels)} "
+        f"psub={len(client.patterns)} ssub={len(client.shard_channels)} "
+        f"multi={len(client.multi_queue) if client.in_multi else -1} "
         f"qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
         f"omem={omem} tot-mem={qbuf + omem} events=r cmd={command} user={client.user} "
         f"redir=-1 resp={client.protocol}"
@@ -306,7 +308,8 @@ def client_list_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 raise CommandError(
                     "ERR Unknown client type '%s'" % errors.arg_text(argv[index + 1]))
-            clients = [c for c in clients if kind == b"normal"]
+            clients = [c for c in clients
+                       if kind == (b"pubsub" if c.is_subscribed else b"normal")]
             index += 2
         elif word == b"ID" and index + 1 < len(argv):
             wanted = set()
@@ -367,7 +370,8 @@ def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             kind = value.lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):
                 raise CommandError("ERR Unknown client type '%s'" % text)
-            filters.append(lambda c, v=kind: v == b"normal")
+            # Redis's getClientType: a subscribed client is of type pubsub.
+            filters.append(lambda c, v=kind: v == (b"pubsub" if c.is_subscribed else b"normal"))
         elif word == b"SKIPME":
             if value.lower() not in (b"yes", b"no"):
                 raise CommandError(errors.SYNTAX)
@@ -467,6 +471,8 @@ _CLIENT_HELP = [
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "SETINFO <LIB-NAME|LIB-VER> <value>",
     "    Set client meta attr. Options are:",
     "HELP",

@@ -5,9 +5,13 @@ than one command, blocking commands as their non-blocking forms)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
     Command, assert_same_replies, exchange, pair,
@@ -131,3 +135,83 @@ def test_logged_transactions_and_blocking_forms_match_redis_aof() -> None:
                 Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
     assert logs[0] == logs[1]
     assert "MULTI" in logs[0]
+
+
+def test_served_blocking_commands_are_logged_as_redis_logs_them() -> None:
+    """A client served later is logged after the command that woke it, in the
+    non-blocking form with Redis's lowercase LEFT/RIGHT for BLMOVE."""
+    waits: list[tuple[object, ...]] = [
+        ("BLPOP", "l1", 0), ("BLMOVE", "s", "d", "LEFT", "RIGHT", 0), ("BLPOP", "d", 0),
+        ("BZPOPMIN", "z", 0), ("BLMPOP", 0, 2, "q", "l2", "RIGHT", "COUNT", 5),
+        ("BRPOPLPUSH", "s2", "d2", 0), ("BZMPOP", 0, 1, "z2", "MAX", "COUNT", 2),
+    ]
+    pushes: list[Command] = [
+        ("SET", "l1", "str"), ("DEL", "l1"), ("RPUSH", "l1", "a", "b"), ("RPUSH", "s", "x", "y"),
+        ("ZADD", "z", 1, "m", 2, "n"), ("RPUSH", "l2", 1, 2, 3), ("RPUSH", "s2", "p"),
+        ("ZADD", "z2", 1, "a", 2, "b", 3, "c"), ("MULTI",), ("RPUSH", "l1", "c"),
+        ("EXEC",),
+    ]
+    logs = []
+    for kind in ("emberkv", "redis"):
+        directory = temp_dir()
+        server = (aof_server(directory) if kind == "emberkv" else
+                  ServerProcess("redis", ["--appendonly", "yes"], directory=directory))
+        with server.start():
+            client = server.client(protocol=2)
+            waiters = []
+            for count, command in enumerate(waits, start=1):
+                waiter = redis.Connection(port=server.port, protocol=2, socket_timeout=5)
+                waiter.send_command(*command)
+                waiters.append(waiter)
+                _wait_until_blocked(client, count)
+            exchange(server.port, pushes, protocol=2)
+            replies = [waiter.read_response() for waiter in waiters]
+            assert replies[0] == [b"l1", b"a"] and replies[2] == [b"d", b"x"]
+            for waiter in waiters:
+                waiter.disconnect()
+            client.close()
+            server.stop()
+            logs.append(normalized(commands_in(
+                Path(directory) / "appendonlydir" / "appendonly.aof.1.incr.aof")))
+    assert logs[0] == logs[1]
+
+
+def _wait_until_blocked(client: redis.Redis, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while int(client.info("clients")["blocked_clients"]) < count:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+# ------------------------------------------------------------------ random sequences
+
+KEYS = st.sampled_from(["a", "b", "s"])  # "s" holds a string first, for WRONGTYPE
+VALUES = st.sampled_from(["x", "1", ""])
+ENDS = st.sampled_from(["LEFT", "RIGHT"])
+# Blocking commands only with a key list that may hold data, and a 0 timeout only inside
+# MULTI (where they never block); outside, "0.001" times out at once on both servers.
+TIMEOUTS = st.sampled_from(["0.001"])
+RANDOM_COMMANDS = st.one_of(
+    st.tuples(st.sampled_from(["MULTI", "EXEC", "DISCARD", "UNWATCH"])),
+    st.tuples(st.just("WATCH"), KEYS),
+    st.tuples(st.sampled_from(["RPUSH", "LPUSH"]), KEYS, VALUES),
+    st.tuples(st.sampled_from(["LPOP", "GET", "DEL", "INCR", "EXISTS"]), KEYS),
+    st.tuples(st.just("SET"), KEYS, VALUES),
+    st.tuples(st.just("ZADD"), KEYS, st.integers(0, 3), VALUES),
+    st.tuples(st.sampled_from(["BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"]), KEYS, TIMEOUTS),
+    st.tuples(st.just("BLMOVE"), KEYS, KEYS, ENDS, ENDS, TIMEOUTS),
+    st.tuples(st.just("BLMPOP"), TIMEOUTS, st.just(2), KEYS, KEYS, ENDS),
+    st.tuples(st.just("BZMPOP"), TIMEOUTS, st.just(1), KEYS, st.sampled_from(["MIN", "MAX"])),
+    st.tuples(st.just("GET")),  # an arity error: inside MULTI it aborts the transaction
+    st.tuples(st.just("PUBLISH"), KEYS, VALUES),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(RANDOM_COMMANDS, min_size=1, max_size=25), st.sampled_from([2, 3]))
+def test_random_transaction_sequences_match_redis(pair: tuple[int, int],  # noqa: F811
+                                                  commands: list[Command],
+                                                  protocol: int) -> None:
+    script: list[Command] = [("FLUSHALL",), ("SET", "s", "string"), *commands, ("DISCARD",),
+                             ("LRANGE", "a", 0, -1), ("LRANGE", "b", 0, -1), ("DBSIZE",)]
+    assert_same_replies(pair, script, protocol)
