@@ -135,6 +135,12 @@ class RdbReader:
 
     def read_string(self) -> bytes:
         start = self.pos
+        data = self.data
+        if start < len(data) and data[start] < 64:  # the common short plain string
+            end = start + 1 + data[start]
+            if end <= len(data):
+                self.pos = end
+                return data[start + 1:end]
         length, is_encoded = self._len_or_encoding()
         if not is_encoded:
             return self._take(length)
@@ -236,7 +242,10 @@ class RdbReader:
                 raise RdbFormatError("The file holds module data (MODULE_AUX), which "
                                      "EmberKV cannot load: it has no modules", record_start)
             key = self.read_string()
-            value = self.read_value(kind, record_start, key)
+            if kind == 0:  # most keys are strings: skip the type dispatch
+                value = self.read_string()
+            else:
+                value = self.read_value(kind, record_start, key)
             at, expire_at = expire_at, None
             if value is None:
                 continue  # an empty aggregate, skipped as Redis does
