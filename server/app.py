@@ -596,6 +596,7 @@ class RdbSnapshots:
 
     def save(self) -> bool:
         """A foreground save (SAVE, shutdown, FLUSHALL); False after logging a failure."""
+        self.saves += 1  # rdb_saves counts saves started, as Redis
         try:
             save_file(self.options(), self.keyspace.snapshot_entries(), self.db_sizes(),
                       info.sample_memory(self.server))
@@ -605,7 +606,6 @@ class RdbSnapshots:
         log.log(NOTICE, "DB saved on disk")
         self.keyspace.dirty = 0
         self.lastsave_s = int(time.time())
-        self.saves += 1
         return True
 
     def save_command(self) -> None:
@@ -710,6 +710,10 @@ class RdbSnapshots:
     def shutdown_step(self, request: ShutdownRequest) -> str | None:
         self.kill_child()
         if request.save is False or (request.save is None and not self.has_save_points()):
+            return None
+        if self.server.is_loading:
+            # Half a dataset must never replace the file it is being loaded from.
+            log.warning("Shutdown during loading: not saving the partial dataset.")
             return None
         log.log(NOTICE, "Saving the final RDB snapshot before exiting.")
         if not self.save():
