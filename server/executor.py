@@ -157,8 +157,10 @@ class Executor:
             if propagated is None:
                 self.writes.emit(ctx.db.index, argv)
             else:
+                self.writes.source = argv
                 for command in propagated:
                     self.writes.emit(ctx.db.index, command)
+                self.writes.source = None
             if self._ready_keys:
                 self._blocking.serve_ready()
         if ctx.propagated is not None:

@@ -184,6 +184,8 @@ class Database:
         del self.expires[key]
         self._sample_stale += 1
         self.keyspace.expired_keys += 1
+        if self.keyspace.on_expire is not None:
+            self.keyspace.on_expire(self.index, key)
         self.keyspace.writes.emit(self.index, [b"DEL", key])
 
     def expire_due(self, now_ms: int, deadline_ns: int) -> tuple[int, bool]:
@@ -262,6 +264,8 @@ class Keyspace:
         # emptied and after two are swapped, as Redis's signalFlushedDb / swapdb do.
         self.before_flush: Callable[[Database], None] | None = None
         self.after_swap: Callable[[int, int], None] | None = None
+        # Keyspace notifications (server/notifications.py): told of each expiry.
+        self.on_expire: Callable[[int, bytes], None] | None = None
 
     def flush_all(self) -> int:
         return sum(db.clear() for db in self.dbs)

@@ -19,6 +19,7 @@ from server.clock import now_ms
 from server.config import Config
 from server.key_signals import KeySignals
 from server.keyspace import Keyspace
+from server.notifications import KeyspaceNotifier
 from server.pubsub import PubSub
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ class ServerState:
         self.blocking = BlockingRegistry(self, self.key_signals)
         self.pubsub = PubSub()
         self.add_info_provider("stats", self.pubsub.info_fields)
+        self.notifier = KeyspaceNotifier(self)
         self.executor: Any = None
         # BGREWRITEAOF, installed by the application: starts the rewrite or raises
         # CommandError with the reply.

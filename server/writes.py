@@ -26,11 +26,14 @@ WriteSubscriber = Callable[[WriteRecord], None]
 
 
 class WriteStream:
-    __slots__ = ("subscribers", "_unit")
+    __slots__ = ("subscribers", "_unit", "source")
 
     def __init__(self) -> None:
         self.subscribers: list[WriteSubscriber] = []
-        self._unit: list[WriteRecord] | None = None
+        self._unit: list[tuple[WriteRecord, list[bytes] | None]] | None = None
+        # While a command logged in another form is emitted: the command as sent
+        # (keyspace notifications name INCRBYFLOAT, SPOP ... by it). None otherwise.
+        self.source: list[bytes] | None = None
 
     def subscribe(self, subscriber: WriteSubscriber) -> None:
         self.subscribers.append(subscriber)
@@ -42,7 +45,7 @@ class WriteStream:
         if self.subscribers:
             record = WriteRecord(db_index, argv)
             if self._unit is not None:
-                self._unit.append(record)
+                self._unit.append((record, self.source))
                 return
             for subscriber in self.subscribers:
                 subscriber(record)
@@ -56,12 +59,14 @@ class WriteStream:
         self._unit = []
 
     def end_unit(self) -> None:
-        records, self._unit = self._unit, None
-        if not records:
+        held, self._unit = self._unit, None
+        if not held:
             return
-        if len(records) > 1:
-            records = [WriteRecord(records[0].db_index, [b"MULTI"]), *records,
-                       WriteRecord(records[-1].db_index, [b"EXEC"])]
-        for record in records:
+        if len(held) > 1:
+            held = [(WriteRecord(held[0][0].db_index, [b"MULTI"]), None), *held,
+                    (WriteRecord(held[-1][0].db_index, [b"EXEC"]), None)]
+        for record, source in held:
+            self.source = source
             for subscriber in list(self.subscribers):
                 subscriber(record)
+        self.source = None

@@ -1,0 +1,71 @@
+"""Keyspace notifications against redis-server 7.0.15: the same commands on both
+servers must publish the same __keyspace@/__keyevent@ messages, in the same order."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixture)
+    Command, exchange, pair,
+)
+
+pytestmark = pytest.mark.needs_redis_server
+
+SCRIPTS: dict[str, list[Command]] = {
+    "strings-and-generic": [
+        ("SET", "s", "1"), ("SET", "t", "v", "EX", 100), ("INCR", "s"), ("INCRBY", "s", 2),
+        ("DECR", "s"), ("INCRBYFLOAT", "s", "1.5"), ("APPEND", "s", "x"), ("SETRANGE", "s", 0, "a"),
+        ("MSET", "a", "1", "b", "2"), ("SETBIT", "bits", 3, 1), ("EXPIRE", "a", 100),
+        ("PERSIST", "a"), ("RENAME", "a", "c"), ("COPY", "c", "d"), ("DEL", "c", "d"),
+        ("GETDEL", "b"), ("GETEX", "s", "PX", 5000), ("GETEX", "s", "PERSIST"),
+        ("MOVE", "s", 1), ("SET", "gone", "1", "PX", 1), ("DEBUG", "SLEEP", "0.01"),
+        ("GET", "gone"),
+    ],
+    "lists": [
+        ("RPUSH", "l", "a", "b", "c"), ("LPUSH", "l", "z"), ("LPOP", "l"), ("RPOP", "l"),
+        ("LSET", "l", 0, "q"), ("LINSERT", "l", "BEFORE", "q", "p"), ("LREM", "l", 0, "p"),
+        ("LMOVE", "l", "m", "LEFT", "RIGHT"), ("RPOPLPUSH", "m", "l"), ("LTRIM", "l", 1, 0),
+        ("RPUSH", "x", "1"), ("LMPOP", 1, "x", "LEFT"),
+    ],
+    "sets-hashes-zsets": [
+        ("SADD", "s", "a", "b"), ("SREM", "s", "a"), ("SPOP", "s"), ("SADD", "s", "x"),
+        ("SMOVE", "s", "t", "x"), ("SUNIONSTORE", "u", "t"), ("SINTERSTORE", "u", "t", "none"),
+        ("HSET", "h", "f", "v"), ("HINCRBY", "h", "n", 1), ("HINCRBYFLOAT", "h", "m", "1.5"),
+        ("HDEL", "h", "f", "n", "m"), ("ZADD", "z", 1, "a", 2, "b"), ("ZINCRBY", "z", 1, "a"),
+        ("ZADD", "z", "INCR", 1, "b"), ("ZREM", "z", "a"), ("ZPOPMIN", "z"),
+        ("ZADD", "z", 1, "a", 2, "b", 3, "c"), ("ZREMRANGEBYRANK", "z", 0, 0),
+        ("ZUNIONSTORE", "w", 1, "z"), ("ZRANGESTORE", "v", "z", 0, 0),
+        ("ZREMRANGEBYSCORE", "z", "-inf", "inf"),
+    ],
+}
+
+
+def _messages(port: int, script: list[Command], protocol: int) -> list[Any]:
+    control = redis.Redis(port=port, protocol=2)
+    control.config_set("notify-keyspace-events", "KEA")
+    listener = redis.Connection(port=port, protocol=2, socket_timeout=5)
+    try:
+        listener.send_command("PSUBSCRIBE", "__key*__:*")
+        listener.read_response()
+        exchange(port, script, protocol)
+        time.sleep(0.1)
+        control.publish("end", "x")
+        found: list[Any] = []
+        while listener.can_read(timeout=0.5):
+            found.append(listener.read_response())
+        return found
+    finally:
+        listener.disconnect()
+        control.config_set("notify-keyspace-events", "")
+        control.close()
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_notifications_match_redis(pair: tuple[int, int], name: str) -> None:  # noqa: F811
+    ours = _messages(pair[0], SCRIPTS[name], 2)
+    theirs = _messages(pair[1], SCRIPTS[name], 2)
+    assert ours == theirs
