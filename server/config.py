@@ -721,8 +721,7 @@ DIRECTIVES: tuple[Directive, ...] = (
               recorded="the rewrite child fsyncs its base once, at the end"),
     Directive("aof-disable-auto-gc", BOOL, False),
     # ---- events
-    Directive("notify-keyspace-events", EVENTS, "",
-              recorded="keyspace notifications arrive with pub/sub"),
+    Directive("notify-keyspace-events", EVENTS, ""),
     # ---- replication (EmberKV is always a master with no replicas)
     Directive("replicaof", REPLICAOF, "", mutable=False, alias="slaveof"),
     Directive("masterauth", STRING, "", sensitive=True, recorded=_NOT_REPLICATION),
