@@ -145,3 +145,27 @@ def test_slow_subscriber_is_dropped_past_the_hard_limit(tmp_path: Any) -> None:
         finally:
             sock.close()
             publisher.close()
+
+
+def test_slow_subscriber_is_dropped_after_the_soft_limit_seconds() -> None:
+    server = ServerProcess("emberkv", ["--client-output-buffer-limit", "pubsub 0 128kb 1"])
+    with server.start():
+        publisher = server.client(protocol=2)
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            sock.sendall(b"SUBSCRIBE slow\r\n")
+            time.sleep(0.2)
+            payload = b"x" * 64 * 1024
+            for _ in range(64):  # 4 MB unread: past the soft limit, far from any hard one
+                publisher.publish("slow", payload)
+            assert publisher.pubsub_numsub("slow")[0][1] == 1  # over, but not for long
+            time.sleep(1.2)
+            publisher.publish("slow", payload)
+            deadline = time.monotonic() + 5
+            while publisher.pubsub_numsub("slow")[0][1] != 0:
+                assert time.monotonic() < deadline, "the slow subscriber was not dropped"
+                time.sleep(0.05)
+        finally:
+            sock.close()
+            publisher.close()
