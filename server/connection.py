@@ -73,6 +73,7 @@ class ClientConnection(asyncio.Protocol):
         self._in_batch = False
         self._held_pushes: list[bytes] = []
         self._batch_out: list[bytes] = []  # the replies of the batch being processed
+        self._late_reply_suppressed = False  # CLIENT REPLY OFF/SKIP applied to a blocked command
         # When a pub/sub client's output passed the soft limit (loop time), or None.
         self._soft_limit_since: float | None = None
 
@@ -140,6 +141,9 @@ class ClientConnection(asyncio.Protocol):
                 reply = execute(ctx, argv)
                 if client.reply_mode != b"on" or client.skip_next_reply:
                     if self._reply_suppressed(argv):
+                        if reply is BLOCKED:
+                            self._late_reply_suppressed = True
+                            break
                         continue
                 kind = type(reply)
                 if kind is bytes:
@@ -226,7 +230,10 @@ class ClientConnection(asyncio.Protocol):
         client = self.client
         if self.is_closing or client is None:
             return
-        self._write([encode(reply, client.protocol)])
+        if self._late_reply_suppressed:
+            self._late_reply_suppressed = False
+        else:
+            self._write([encode(reply, client.protocol)])
         asyncio.get_running_loop().call_soon(self._resume)
 
     def _resume(self) -> None:

@@ -236,3 +236,33 @@ def test_emberkv_client_list_shows_blocked_flag(ember: ServerProcess) -> None:
     finally:
         waiter.close()
         client.close()
+
+
+def test_client_reply_off_keeps_a_blocked_command_blocking(
+        both: redis.Redis, waiters: list[Waiter]) -> None:
+    waiter = _waiter(both, waiters)
+    waiter.send("CLIENT", "REPLY", "OFF")
+    waiter.send("BLPOP", "l", 0)
+    waiter.send("CLIENT", "REPLY", "ON")
+    waiter.send("SET", "after", "1")
+    _wait_blocked(both, 1)
+    assert both.get("after") is None
+    both.rpush("l", "x")
+    assert waiter.reply() == b"OK"  # CLIENT REPLY ON answers; BLPOP's reply was dropped
+    assert waiter.reply() == b"OK"
+    assert both.get("after") == b"1"
+    assert both.llen("l") == 0
+
+
+def test_swapdb_serves_clients_blocked_on_keys_it_brings(
+        both: redis.Redis, waiters: list[Waiter]) -> None:
+    waiter = _waiter(both, waiters)
+    waiter.send("BLPOP", "l", 0)
+    _wait_blocked(both, 1)
+    other = redis.Redis(port=_port(both), protocol=2, db=1)
+    try:
+        other.rpush("l", "from-db1")
+        both.swapdb(0, 1)
+        assert waiter.reply() == [b"l", b"from-db1"]
+    finally:
+        other.close()
