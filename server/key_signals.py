@@ -64,6 +64,10 @@ class KeySignals:
         name = spec.name
         if name == "move" and len(argv) > 2:
             self._touch_in_db(argv[2], argv[1])
+        elif name == "sort":  # its key specs cannot say that STORE's key is written
+            for index in range(2, len(argv) - 1):
+                if argv[index].upper() == b"STORE":
+                    self.touch(db_index, argv[index + 1])
         elif name == "copy":
             for index in range(3, len(argv) - 1):
                 if argv[index].upper() == b"DB":

@@ -188,3 +188,13 @@ def test_timeout_parsing(text: bytes, expected: int) -> None:
 def test_timeout_parsing_errors(text: bytes, message: str) -> None:
     with pytest.raises(CommandError, match=message):
         parse_timeout_ms(text)
+
+
+def test_sort_store_touches_its_destination(harness: Harness) -> None:
+    watcher, writer = harness.client(), harness.client()
+    harness.run(watcher, "WATCH", "dst")
+    harness.run(writer, "RPUSH", "src", "2", "1")
+    harness.run(writer, "SORT", "src")
+    assert not watcher.client.watch_touched
+    harness.run(writer, "SORT", "src", "STORE", "dst")
+    assert watcher.client.watch_touched
