@@ -16,6 +16,17 @@ from tests.differential.test_strings_diff import (  # noqa: F401 (pair is a fixt
 pytestmark = pytest.mark.needs_redis_server
 
 SCRIPTS: dict[str, list[Command]] = {
+    "more-generic-and-stores": [
+        ("SET", "k", "1"), ("EXPIRE", "k", -1), ("SET", "k2", "v"), ("PEXPIREAT", "k2", 1),
+        ("SET", "k3", "v", "KEEPTTL"), ("SETEX", "k4", 100, "v"), ("GETSET", "k4", "x"),
+        ("PSETEX", "k5", 1000, "v"), ("MSETNX", "m1", "1", "m2", "2"), ("LPUSH", "q", "b", "a"),
+        ("SORT", "q", "ALPHA", "STORE", "qs"), ("SINTERSTORE", "none", "a1", "a2"),
+        ("ZRANGESTORE", "zz", "nonez", 0, -1), ("HSETNX", "h", "f", "v"),
+        ("BITOP", "AND", "dest", "nokey"), ("UNLINK", "k3"), ("SETBIT", "b", 1, 1),
+        ("BITFIELD", "b", "SET", "u8", 0, 1), ("RENAMENX", "b", "c"), ("LMPOP", 1, "qs", "RIGHT", "COUNT", 5),
+        ("ZADD", "z", 1, "a"), ("ZMPOP", 1, "z", "MIN"), ("EXPIRE", "q", 100, "NX"),
+        ("SET", "q", "str", "GET"),
+    ],
     "strings-and-generic": [
         ("SET", "s", "1"), ("SET", "t", "v", "EX", 100), ("INCR", "s"), ("INCRBY", "s", 2),
         ("DECR", "s"), ("INCRBYFLOAT", "s", "1.5"), ("APPEND", "s", "x"), ("SETRANGE", "s", 0, "a"),
