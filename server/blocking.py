@@ -25,6 +25,7 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
+from protocol.replies import ErrorReply
 from server.context import CommandContext
 from server.errors import CommandError
 
@@ -129,7 +130,6 @@ class BlockingRegistry:
         blocked = client.blocked
         if blocked is None:
             return False
-        from protocol.replies import ErrorReply
         self._finish(blocked, ErrorReply(UNBLOCKED_ERROR) if as_error else blocked.timeout_reply)
         return True
 
@@ -177,7 +177,6 @@ class BlockingRegistry:
             try:
                 reply = blocked.serve(ctx, key)
             except CommandError as error:
-                from protocol.replies import ErrorReply
                 reply = ErrorReply(error.message)
             if reply is None:
                 continue
