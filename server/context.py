@@ -47,19 +47,12 @@ class ClientState:
         # MULTI, RESP2 subscribe mode: the executor's one per-command test for clients
         # whose commands are queued or restricted (server/transactions.py, server/pubsub.py).
         self.needs_command_filter = False
-        self.in_multi = False
-        self.multi_queue: list[tuple[Any, list[bytes]]] = []
-        self.multi_failed = False  # a command was refused while queueing: EXECABORT
-        self.in_exec = False  # blocking commands answer at once inside EXEC
-        self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> expired at WATCH
-        self.watch_touched = False
         self.blocked: Any = None  # server/blocking.py's BlockedClient while blocked
-        self.channels: set[bytes] = set()
-        self.patterns: set[bytes] = set()
-        self.shard_channels: set[bytes] = set()
-        # Installed by the connection: a reply that arrives late (a blocked command
-        # served or timed out), then the client's pipelined requests resume.
-        self.deliver_late_reply: Callable[[Any], None] | None = None
+        # Transaction, WATCH and pub/sub state, read through the properties below.
+        # It lives in a slotted object because CPython shares an instance-dict layout
+        # (and specializes attribute reads on it) only up to 30 attributes: past that,
+        # every attribute read of every client on the command path gets slower.
+        self.session = ClientSession()
         # Filled by the connection: how to push bytes and close, for MONITOR and KILL.
         self.push: Callable[..., None] | None = None  # (message, before_reply=False)
         self.close: Callable[[], None] | None = None
@@ -90,6 +83,42 @@ class ClientState:
     def update_command_filter(self) -> None:
         """Recompute needs_command_filter after MULTI, EXEC/DISCARD or a (un)subscribe."""
         self.needs_command_filter = self.in_multi or (self.protocol == 2 and self.is_subscribed)
+
+
+class ClientSession:
+    """The per-client state of transactions, WATCH, pub/sub and late replies."""
+
+    __slots__ = ("in_multi", "multi_queue", "multi_failed", "in_exec", "watched",
+                 "watch_touched", "channels", "patterns", "shard_channels",
+                 "deliver_late_reply")
+
+    def __init__(self) -> None:
+        self.in_multi = False
+        self.multi_queue: list[tuple[Any, list[bytes]]] = []
+        self.multi_failed = False  # a command was refused while queueing: EXECABORT
+        self.in_exec = False  # blocking commands answer at once inside EXEC
+        self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> expired at WATCH
+        self.watch_touched = False
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        # Installed by the connection: a reply that arrives late (a blocked command
+        # served or timed out), then the client's pipelined requests resume.
+        self.deliver_late_reply: Callable[[Any], None] | None = None
+
+
+def _session_attribute(name: str) -> property:
+    def get(client: "ClientState") -> Any:
+        return getattr(client.session, name)
+
+    def put(client: "ClientState", value: Any) -> None:
+        setattr(client.session, name, value)
+
+    return property(get, put, doc=f"ClientSession.{name}")
+
+
+for _name in ClientSession.__slots__:
+    setattr(ClientState, _name, _session_attribute(_name))
 
 
 class CommandContext:
