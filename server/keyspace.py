@@ -119,6 +119,8 @@ class Database:
         data = self.data
         if key not in data:
             self._sample_stale += 1
+            if self.keyspace.on_new_key is not None:
+                self.keyspace.on_new_key(self.index, key)
         data[key] = value
         if expire_at_ms is not None:
             self.set_expire(key, expire_at_ms)
@@ -131,6 +133,8 @@ class Database:
         if len(value) == 0:
             self.delete(key)
         else:
+            if self.keyspace.on_new_key is not None and key not in self.data:
+                self.keyspace.on_new_key(self.index, key)
             self.data[key] = value
             self.keyspace.dirty += 1
 
@@ -142,6 +146,8 @@ class Database:
             self.expires.pop(key, None)
         self._sample_stale += 1
         self.keyspace.dirty += 1
+        if self.keyspace.on_delete is not None:
+            self.keyspace.on_delete(self.index, key)
         return True
 
     def set_expire(self, key: bytes, at_ms: int) -> None:
@@ -264,8 +270,11 @@ class Keyspace:
         # emptied and after two are swapped, as Redis's signalFlushedDb / swapdb do.
         self.before_flush: Callable[[Database], None] | None = None
         self.after_swap: Callable[[int, int], None] | None = None
-        # Keyspace notifications (server/notifications.py): told of each expiry.
+        # Keyspace notifications (server/notifications.py): told of each expiry, key
+        # creation and deletion; None (one test, on those paths only) when they are off.
         self.on_expire: Callable[[int, bytes], None] | None = None
+        self.on_new_key: Callable[[int, bytes], None] | None = None
+        self.on_delete: Callable[[int, bytes], None] | None = None
 
     def flush_all(self) -> int:
         return sum(db.clear() for db in self.dbs)

@@ -14,8 +14,8 @@ loses the command's identity (INCRBYFLOAT logged as SET, HINCRBYFLOAT as HSET, S
 SREM) the command as sent is consulted (WriteStream.source). Expiry arrives through the
 keyspace's on_expire hook as "expired" (its logged DEL is not a "del").
 
-Known differences: "new" (class n) is not emitted; DEL/UNLINK and EXPIRE report
-every named key, including ones that did not exist.
+"new" (class n) comes from the keyspace's on_new_key hook and is told just before the
+created key's first event; DEL/UNLINK report only the keys the on_delete hook saw go.
 """
 
 from __future__ import annotations
@@ -40,10 +40,6 @@ def _same(event: str, cls: str) -> Callable[[list[bytes]], list[tuple[str, bytes
 def _stores(event: str, cls: str) -> Callable[[list[bytes]], list[tuple[str, bytes, int]]]:
     """A *STORE command: the event on its destination, argv[1]."""
     return _same(event, cls)
-
-
-def _each_key(event: str, cls: str) -> Callable[[list[bytes]], list[tuple[str, bytes, int]]]:
-    return lambda argv: [(cls, event.encode(), i) for i in range(1, len(argv))]
 
 
 def _pairs(event: str, cls: str) -> Callable[[list[bytes]], list[tuple[str, bytes, int]]]:
@@ -95,7 +91,6 @@ EVENTS: dict[bytes, Callable[[list[bytes]], list[tuple[str, bytes, int]]]] = {
     b"incrbyfloat": _same("incrbyfloat", "$"), b"setbit": _same("setbit", "$"),
     b"bitfield": _same("setbit", "$"), b"bitop": lambda argv: [("$", b"set", 2)],
     b"getdel": _same("del", "g"), b"getex": _getex,
-    b"del": _each_key("del", "g"), b"unlink": _each_key("del", "g"),
     b"expire": _same("expire", "g"), b"pexpire": _same("expire", "g"),
     b"expireat": _same("expire", "g"), b"pexpireat": _same("expire", "g"),
     b"persist": _same("persist", "g"),
@@ -125,6 +120,8 @@ EVENTS: dict[bytes, Callable[[list[bytes]], list[tuple[str, bytes, int]]]] = {
     b"zdiffstore": _stores("zdiffstore", "z"), b"zrangestore": _stores("zrangestore", "z"),
 }
 
+# Commands that create their destination before telling anything (RENAME's dbAdd).
+_CREATES_FIRST = {b"rename", b"renamenx", b"move"}
 # Logged in a form that no longer names the command: the command as sent decides.
 _LOSSY = {b"incrbyfloat", b"hincrbyfloat", b"spop"}
 # Their value may be left empty (or never created): then Redis adds a generic "del".
@@ -142,6 +139,10 @@ class KeyspaceNotifier:
         self.keyevent_channel = False  # E
         self._is_attached = False
         self._expired: set[tuple[int, bytes]] = set()
+        # Keys deleted since their command's record was read: DEL names only these.
+        self._deleted: set[tuple[int, bytes]] = set()
+        # Keys created since the last record was read, in creation order.
+        self._created: list[tuple[int, bytes]] = []
         server.config.on_change("notify-keyspace-events", self.configure)
         self.configure(server.config["notify-keyspace-events"])
 
@@ -155,13 +156,25 @@ class KeyspaceNotifier:
         if wanted and not self._is_attached:
             keyspace.writes.subscribe(self._on_write)
             keyspace.on_expire = self._on_expire
+            keyspace.on_new_key = self._on_new_key
+            keyspace.on_delete = self._on_delete
         elif not wanted and self._is_attached:
             keyspace.writes.unsubscribe(self._on_write)
-            keyspace.on_expire = None
+            keyspace.on_expire = keyspace.on_new_key = keyspace.on_delete = None
             self._expired.clear()
+            self._deleted.clear()
+            self._created.clear()
         self._is_attached = wanted
 
     # ------------------------------------------------------------------ events
+
+    def _on_delete(self, db_index: int, key: bytes) -> None:
+        self._deleted.add((db_index, key))
+
+    def _on_new_key(self, db_index: int, key: bytes) -> None:
+        # Told when its command's record is read, just before that key's first event,
+        # as Redis tells "new" from dbAdd (MSET: new a, set a, new b, set b).
+        self._created.append((db_index, key))
 
     def _on_expire(self, db_index: int, key: bytes) -> None:
         self._expired.add((db_index, key))
@@ -179,8 +192,40 @@ class KeyspaceNotifier:
         if source is not None and source[0].lower() in _LOSSY:
             argv = source
             name = argv[0].lower()
-        for event in self.events_of(db_index, name, argv):
-            self.notify(*event)
+        deleted = self._deleted
+        if name in (b"del", b"unlink"):
+            for key in argv[1:]:
+                if (db_index, key) in deleted:
+                    self.notify("g", b"del", db_index, key)
+        else:
+            if name in _CREATES_FIRST and self._created:
+                self._tell_created_keys_of(db_index, record.argv)
+            for event in self.events_of(db_index, name, argv):
+                if self._created:
+                    self._tell_created(event[2], event[3])
+                self.notify(*event)
+        if self._created:
+            # Keys this command created without an event of theirs; inside EXEC the
+            # records come after the whole queue ran, so later keys wait for theirs.
+            self._tell_created_keys_of(db_index, record.argv)
+            if len(self._created) > 1024:
+                self._created.clear()
+        if deleted:
+            for key in record.argv[1:]:
+                deleted.discard((db_index, key))
+
+    def _tell_created(self, db_index: int, key: bytes) -> None:
+        """"new" for key if it was just created."""
+        if (db_index, key) in self._created:
+            self._created.remove((db_index, key))
+            self.notify("n", b"new", db_index, key)
+
+    def _tell_created_keys_of(self, db_index: int, argv: list[bytes]) -> None:
+        """"new" for the pending keys among argv (MOVE's in its target db too)."""
+        names = set(argv[1:])
+        for db_key in [k for k in self._created if k[1] in names]:
+            self._created.remove(db_key)
+            self.notify("n", b"new", *db_key)
 
     def events_of(self, db_index: int, name: bytes, argv: list[bytes]) -> Iterator[Event]:
         if name == b"move":
