@@ -338,8 +338,11 @@ class App:
                         self.config["appendfilename"], error.strerror)
             raise SystemExit(1) from None
         finally:
-            self.server.is_loading = keyspace.is_loading = False
             self._loading = None
+        # Only a load that finished ends the loading state: after a failure the server is
+        # exiting, and clearing it first would let a client's PING be answered PONG
+        # before the process is gone.
+        self.server.is_loading = keyspace.is_loading = False
         if result.commands:
             log.log(NOTICE, "Done loading AOF: %d commands replayed", result.commands)
         self._attach_aof(service)
@@ -774,8 +777,8 @@ class RdbSnapshots:
             log.warning("Fatal error loading the DB %s: %s. Exiting.", path, error)
             raise SystemExit(1) from None
         finally:
-            self.server.is_loading = keyspace.is_loading = False
             self._loading = None
+        self.server.is_loading = keyspace.is_loading = False  # see _load_aof: success only
         state = reader.state
         version = state.aux.get(b"redis-ver")
         if version is not None:
