@@ -18,6 +18,7 @@ import sys
 import time
 from typing import Any
 
+from persistence import archive
 from persistence.aof.base import RdbPreamble
 from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, UnknownCommand
 from persistence.aof.manifest import ManifestError
@@ -609,7 +610,30 @@ class RdbSnapshots:
         log.log(NOTICE, "DB saved on disk")
         self.keyspace.dirty = 0
         self.lastsave_s = int(time.time())
+        self.archive_dump()
         return True
+
+    def archive_dump(self) -> None:
+        """Keep the dump just saved in snapshot-archive-dir, then prune. Every save
+        that writes dump.rdb counts (SAVE, BGSAVE, save points, shutdown, FLUSHALL's
+        save and DEBUG RELOAD's, which Redis also counts in lastsave and dirty). A
+        failure is logged only: the save itself has succeeded."""
+        directory = self.config["snapshot-archive-dir"]
+        if not directory:
+            return
+        try:
+            # Wall-clock time, not the command time snapshot: the name records when
+            # the file was written, and a BGSAVE is reaped long after its command.
+            saved_at_ms = int(time.time() * 1000)
+            path = archive.archive_snapshot(self.config["dbfilename"], directory, saved_at_ms)
+            removed = archive.prune(directory, self.config["snapshot-archive-keep"],
+                                    self.config["snapshot-archive-max-age"], saved_at_ms)
+        except OSError as error:
+            log.warning("Failed archiving the DB snapshot in %s: %s", directory,
+                        error.strerror or error)
+            return
+        log.log(NOTICE, "DB snapshot archived as %s%s", path,
+                f" ({len(removed)} old snapshot(s) pruned)" if removed else "")
 
     def save_command(self) -> None:
         if self.child is not None:
@@ -666,6 +690,7 @@ class RdbSnapshots:
                 self.keyspace.dirty = max(0, self.keyspace.dirty - child.dirty_at_fork)
                 self.lastsave_s = int(time.time())
                 self.last_bgsave_ok = True
+                self.archive_dump()
             elif code == -signal.SIGUSR1:
                 log.warning("Background saving terminated by signal %d", -code)
             else:

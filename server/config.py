@@ -701,6 +701,12 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("rdb-save-incremental-fsync", BOOL, True,
               recorded="the snapshot is fsynced once, at the end"),
     Directive("stop-writes-on-bgsave-error", BOOL, True),
+    # Beyond Redis: every successful save is also kept in an archive (persistence/
+    # archive.py). The directory is protected as `dir` is: CONFIG SET of a path the
+    # server then writes to is the classic way to turn a Redis into a file-writing tool.
+    Directive("snapshot-archive-dir", STRING, "", protected=True),
+    Directive("snapshot-archive-keep", NONNEG_INT, 0),
+    Directive("snapshot-archive-max-age", NONNEG_LONG, 0),
     Directive("sanitize-dump-payload", enum_type("no", "yes", "clients"), "no",
               recorded="no DUMP/RESTORE payload checks yet"),
     Directive("appendonly", BOOL, False),
