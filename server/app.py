@@ -24,7 +24,10 @@ from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, Un
 from persistence.aof.manifest import ManifestError
 from persistence.aof.service import AofService, RewriteRefused
 from persistence.files import file_ops_from_environment
-from persistence.rdb.reader import Limits, RdbFormatError, RdbReader
+from persistence.rdb.reader import (
+    Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
+)
+from persistence.rdb.writer import dump_payload
 from persistence.snapshot import (
     SaveChild, SaveOptions, due_save_point, remove_quietly, save_file, temp_name,
 )
@@ -832,6 +835,23 @@ class RdbSnapshots:
         self.keys_loaded, self.keys_expired = (reader.state.keys_loaded,
                                                reader.state.keys_expired)
         log.log(NOTICE, "DB reloaded by DEBUG RELOAD")
+
+    # ------------------------------------------------------------ DUMP and RESTORE
+
+    def dump_value(self, value: Any) -> bytes:
+        """DUMP's payload; strings are LZF-compressed as rdbcompression says, because
+        Redis's createDumpPayload writes values as a save would."""
+        return dump_payload(value, self.config["rdbcompression"])
+
+    def restore_value(self, payload: bytes) -> Any:
+        """The value in a DUMP payload, in the encodings this server's limits give it;
+        CommandError with Redis's text for a wrong version or checksum, or bad data."""
+        try:
+            return load_payload(payload, self.limits())
+        except PayloadCheckError:
+            raise CommandError(errors.DUMP_PAYLOAD_INVALID) from None
+        except RdbFormatError:
+            raise CommandError(errors.BAD_DATA_FORMAT) from None
 
     # ------------------------------------------------------------ INFO
 

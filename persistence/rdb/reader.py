@@ -23,7 +23,9 @@ from typing import Any, Iterator, NamedTuple
 
 from persistence.rdb import intset, listpack, lzf, ziplist
 from persistence.rdb.crc64 import crc64
-from persistence.rdb.format import MAGIC, MAX_READABLE_VERSION, RdbOpcode, RdbType
+from persistence.rdb.format import (
+    MAGIC, MAX_READABLE_VERSION, RDB_VERSION, RdbOpcode, RdbType,
+)
 from server.hash_type import Hash
 from server.quicklist import QuickList
 from server.set_type import Set
@@ -79,6 +81,9 @@ class ReadState:
 _STREAM_TYPES = {RdbType.STREAM_LISTPACKS, RdbType.STREAM_LISTPACKS_2,
                  RdbType.STREAM_LISTPACKS_3}
 _MODULE_TYPES = {RdbType.MODULE, RdbType.MODULE_2}
+# The value types Redis 7.0's rdbIsObjectType accepts: 0-7 and 9-19.
+_VALUE_TYPES_70 = frozenset(
+    kind.value for kind in RdbType if kind <= RdbType.STREAM_LISTPACKS_2)
 
 
 class RdbReader:
@@ -427,23 +432,34 @@ def read_rdb(data: bytes, limits: Limits = Limits(), **options: Any) -> tuple[li
     return keys, reader.state
 
 
+class PayloadCheckError(RdbFormatError):
+    """A DUMP payload whose RDB version is newer than ours or whose CRC64 differs."""
+
+
 def load_payload(payload: bytes, limits: Limits = Limits()) -> Any:
-    """RESTORE: the value in a DUMP payload; RdbFormatError when the version is newer
-    than ours or the checksum does not match."""
+    """RESTORE: the value in a DUMP payload, checked as Redis 7.0's verifyDumpPayload
+    and read as its restoreCommand does.
+
+    PayloadCheckError when the payload is shorter than its footer, its version is
+    above RDB_VERSION (7.0 refuses 7.2's version 11 too) or the CRC64 differs (a zero
+    CRC is not skipped: DUMP always writes one). RdbFormatError when the value does
+    not decode or is empty. The value is read from the whole payload, footer included,
+    because Redis's rio reads from the whole buffer: bytes after the value are
+    ignored, and a value that runs into the footer is read from it.
+    """
     if len(payload) < 10:
-        raise RdbFormatError("DUMP payload version or checksum are wrong", 0)
-    body, footer = payload[:-8], payload[-8:]
+        raise PayloadCheckError("DUMP payload version or checksum are wrong", 0)
+    body = payload[:-8]
     version = struct.unpack("<H", body[-2:])[0]
-    if version > MAX_READABLE_VERSION:
-        raise RdbFormatError("DUMP payload version or checksum are wrong", len(body) - 2)
-    stored = struct.unpack("<Q", footer)[0]
-    if stored != 0 and crc64(0, body) != stored:
-        raise RdbFormatError("DUMP payload version or checksum are wrong", len(body))
-    reader = RdbReader(body[:-2], limits)
+    if version > RDB_VERSION:
+        raise PayloadCheckError("DUMP payload version or checksum are wrong", len(body) - 2)
+    if crc64(0, body) != struct.unpack("<Q", payload[-8:])[0]:
+        raise PayloadCheckError("DUMP payload version or checksum are wrong", len(body))
+    reader = RdbReader(payload, limits)
     kind = reader._byte()
-    if kind in (op.value for op in RdbOpcode):
+    if kind not in _VALUE_TYPES_70:
         raise RdbFormatError("Bad data format", 0)
     value = reader.read_value(kind, 0, b"")
-    if reader.pos != len(body) - 2:
-        raise RdbFormatError("Bad data format", reader.pos)
+    if value is None:
+        raise RdbFormatError("Bad data format: an empty value", 0)
     return value

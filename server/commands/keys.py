@@ -1,11 +1,13 @@
 """Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME,
-RENAMENX, COPY, MOVE, the EXPIRE and TTL families, PERSIST, TOUCH and OBJECT.
+RENAMENX, COPY, MOVE, the EXPIRE and TTL families, PERSIST, TOUCH, DUMP, RESTORE and
+OBJECT.
 
 Keys API first (shared *_generic helpers), then the commands, as in Redis's db.c and
 expire.c. Relative expiries are logged as `PEXPIREAT key <absolute-ms> [options]`, and
 an expiry already in the past as `DEL key`, which is what Redis 7.0 propagates.
 Logically expired keys are never returned: lookups expire them lazily, and KEYS and
-SCAN filter them out.
+SCAN filter them out. DUMP and RESTORE reach the RDB payload codec through the
+`server.rdb` hook (commands never import persistence).
 
 OBJECT IDLETIME is left out until per-key access clocks exist (issue 7), and with them
 OBJECT FREQ under an LFU policy.
@@ -488,6 +490,116 @@ def persist_command(ctx: CommandContext, argv: list[bytes]) -> int:
     if db.lookup(argv[1]) is None:
         return 0
     return 1 if db.persist(argv[1]) else 0
+
+
+# ------------------------------------------------------------------ DUMP, RESTORE
+
+def _payload_codec(ctx: CommandContext) -> Any:
+    """server.rdb (installed by server/app.py), which serializes values as RDB does."""
+    rdb = ctx.server.rdb
+    if rdb is None:
+        raise CommandError("ERR RDB serialization is not available")
+    return rdb
+
+
+def parse_restore_options(argv: list[bytes]) -> tuple[bool, bool]:
+    """(is_replace, is_absttl) from RESTORE's options, checked in Redis's order.
+
+    IDLETIME and FREQ exclude each other (either one after the other is a syntax
+    error, as in Redis). Their values are checked, then unused: keys carry no LRU or
+    LFU clock yet. TODO(#7): set the key's access clock from them.
+    """
+    is_replace = is_absttl = False
+    idle_s = freq = -1
+    index = 4
+    while index < len(argv):
+        word = argv[index].upper()
+        has_value = index + 1 < len(argv)
+        if word == b"REPLACE":
+            is_replace = True
+        elif word == b"ABSTTL":
+            is_absttl = True
+        elif word == b"IDLETIME" and has_value and freq == -1:
+            idle_s = parse_int(argv[index + 1])
+            if idle_s < 0:
+                raise CommandError(errors.INVALID_IDLETIME)
+            index += 1
+        elif word == b"FREQ" and has_value and idle_s == -1:
+            freq = parse_int(argv[index + 1])
+            if not 0 <= freq <= 255:
+                raise CommandError(errors.INVALID_FREQ)
+            index += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        index += 1
+    return is_replace, is_absttl
+
+
+@group.command("DUMP", 2, READONLY, keys=KeySpec(1, flags=("RO", "access")),
+               summary="Return a serialized version of the value stored at the specified key.",
+               since="2.6.0",
+               complexity=("O(1) to access the key and additional O(N*M) to serialize it, "
+                           "where N is the number of Redis objects composing the value and M "
+                           "their average size. For small string values the time complexity "
+                           "is thus O(1)+O(1*M) where M is small, so simply O(1)."),
+               tips=("nondeterministic_output",), syntax="key:key")
+def dump_command(ctx: CommandContext, argv: list[bytes]) -> bytes | None:
+    """DUMP key"""
+    value = ctx.db.read(argv[1])
+    if value is None:
+        return None
+    return bytes(_payload_codec(ctx).dump_value(value))
+
+
+@group.command("RESTORE", -4, WRITE | DENYOOM, keys=KeySpec(1, flags=("OW", "update")),
+               categories=("keyspace", "dangerous"),
+               summary="Create a key using the provided serialized value, previously obtained "
+                       "using DUMP.", since="2.6.0",
+               complexity=("O(1) to create the new key and additional O(N*M) to reconstruct "
+                           "the serialized value, where N is the number of Redis objects "
+                           "composing the value and M their average size. For small string "
+                           "values the time complexity is thus O(1)+O(1*M) where M is small, "
+                           "so simply O(1). However for sorted set values the complexity is "
+                           "O(N*M*log(N)) because inserting values into sorted sets is "
+                           "O(log(N))."),
+               history=(("3.0.0", "Added the `REPLACE` modifier."),
+                        ("5.0.0", "Added the `ABSTTL` modifier."),
+                        ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")),
+               syntax=("key:key ttl:integer serialized-value [REPLACE]@3.0.0 [ABSTTL]@5.0.0 "
+                       "[IDLETIME seconds:integer]@5.0.0 [FREQ frequency:integer]@5.0.0"))
+def restore_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+
+    A relative TTL is logged as its absolute deadline with ABSTTL appended, and a
+    deadline already past stores nothing (logged as DEL only when REPLACE removed a
+    key), as Redis 7.0 propagates RESTORE.
+    """
+    key = argv[1]
+    is_replace, is_absttl = parse_restore_options(argv)
+    db = ctx.db
+    if not is_replace and db.lookup(key) is not None:
+        raise CommandError(errors.BUSYKEY)
+    ttl_ms = parse_int(argv[2])
+    if ttl_ms < 0:
+        raise CommandError(errors.INVALID_TTL)
+    value = _payload_codec(ctx).restore_value(argv[3])
+    dirty_before = ctx.server.keyspace.dirty
+    is_deleted = is_replace and db.delete(key)
+    now = ctx.now_ms
+    if ttl_ms and not is_absttl:
+        ttl_ms += now
+        if ttl_ms > LLONG_MAX:
+            # Redis adds in a long long, which wraps to a deadline long past.
+            ttl_ms -= 2**64
+    if ttl_ms and ttl_ms <= now and not ctx.server.is_loading:
+        if is_deleted:
+            ctx.propagate_as(b"DEL", key)
+        return OK
+    db.set(key, value, ttl_ms or None)
+    count_one_change(ctx, dirty_before)
+    if ttl_ms and not is_absttl:
+        ctx.propagate_as(b"RESTORE", key, b"%d" % ttl_ms, *argv[3:], b"ABSTTL")
+    return OK
 
 
 # ------------------------------------------------------------------ OBJECT

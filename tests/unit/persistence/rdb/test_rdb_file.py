@@ -13,7 +13,7 @@ import pytest
 from persistence.rdb import listpack, lzf
 from persistence.rdb.crc64 import crc64
 from persistence.rdb.reader import (
-    Limits, RdbFormatError, RdbReader, ShortRead, load_payload, read_rdb,
+    Limits, PayloadCheckError, RdbFormatError, RdbReader, ShortRead, load_payload, read_rdb,
 )
 from persistence.rdb.writer import (
     dump_payload, encode_len, encode_string, encode_value, write_rdb,
@@ -84,6 +84,37 @@ def test_dump_payload_matches_redis() -> None:
     # DUMP of "hi" on redis-server 7.0.15 (persistence.md 1.17).
     assert dump_payload(b"hi").hex(" ") == "00 02 68 69 0a 00 af 6b 9f e8 8e 31 1b 14"
     assert load_payload(dump_payload(b"hi")) == b"hi"
+
+
+def framed(body: bytes, version: int = 10, crc: int | None = None) -> bytes:
+    head = body + struct.pack("<H", version)
+    return head + struct.pack("<Q", crc64(0, head) if crc is None else crc)
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"short", framed(b"\x00\x02hi", version=11), framed(b"\x00\x02hi", crc=0),
+    framed(b"\x00\x02hi", crc=1),
+], ids=["empty", "shorter-than-footer", "version-11", "zero-crc", "wrong-crc"])
+def test_load_payload_checks_version_and_crc_as_redis_70(payload: bytes) -> None:
+    # Redis 7.0's verifyDumpPayload: version <= 10 and an exact CRC64, zero included.
+    with pytest.raises(PayloadCheckError):
+        load_payload(payload)
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"\x08", b"\x14\x02hi", b"\x0f", b"\x02\x00", b"\x04\x00", b"\x02\x02\x01a\x01a",
+], ids=["no-type", "type-8", "type-20", "stream", "empty-set", "empty-hash", "duplicates"])
+def test_load_payload_refuses_bad_data(body: bytes) -> None:
+    with pytest.raises(RdbFormatError) as caught:
+        load_payload(framed(body))
+    assert not isinstance(caught.value, PayloadCheckError)
+
+
+def test_load_payload_reads_the_whole_buffer_as_redis_rio_does() -> None:
+    # Bytes after the value are ignored; a value running into the footer reads it.
+    assert load_payload(framed(b"\x00\x02hiXYZ")) == b"hi"
+    assert load_payload(framed(b"\x00\x02h")) == b"h\n"
+    assert load_payload(framed(b"\x00\x02hi", version=9)) == b"hi"
 
 
 # ------------------------------------------------------------------ values
