@@ -708,7 +708,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("snapshot-archive-keep", NONNEG_INT, 0),
     Directive("snapshot-archive-max-age", NONNEG_LONG, 0),
     Directive("sanitize-dump-payload", enum_type("no", "yes", "clients"), "no",
-              recorded="no DUMP/RESTORE payload checks yet"),
+              recorded="RESTORE always decodes the whole payload, as with yes"),
     Directive("appendonly", BOOL, False),
     Directive("appendfilename", string_type(_base_name_only("appendfilename", "filename")),
               "appendonly.aof", mutable=False),
