@@ -155,7 +155,7 @@ def test_fixture_with_functions_and_streams_refuses_clearly_until_issue_4(direct
     assert "Unknown command 'FUNCTION' reading the append only file appendonly.aof.4.base.aof" in log
 
 
-@pytest.mark.xfail(strict=True, reason="FUNCTION, lists, hashes, sorted sets, streams: issue 4")
+@pytest.mark.xfail(strict=True, reason="the fixture holds a FUNCTION library and a stream, which EmberKV does not have yet")
 def test_fixture_after_rewrites_serves_the_same_data(directory: str) -> None:
     copy_fixture("after-rewrites-autogc-off", directory)
     server = aof_server(directory).start()
