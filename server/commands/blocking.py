@@ -22,7 +22,7 @@ from server.commands.args import (
     option_word, parse_int, parse_long_double, round_to_long_double,
 )
 from server.commands.connection import client_command
-from server.commands.lists import move_element, parse_end, pop_elements
+from server.commands.lists import move_element, parse_end, parse_lmpop, pop_elements
 from server.commands.zsets import get_zset, mpop_reply, parse_mpop, pop_from_zset
 from server.context import CommandContext
 from server.errors import CommandError
@@ -192,26 +192,8 @@ def brpoplpush_command(ctx: CommandContext, argv: list[bytes]) -> Any:
                             "<LEFT | RIGHT>=where [COUNT count:integer]"))
 def blmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"""
-    numkeys = parse_int(argv[2], errors.NUMKEYS_NOT_POSITIVE)
-    if numkeys <= 0:
-        raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
-    where_index = 3 + numkeys
-    if where_index >= len(argv):
-        raise CommandError(errors.SYNTAX)
-    from_left = parse_end(argv[where_index])
-    count = 0
-    index = where_index + 1
-    while index < len(argv):
-        if option_word(argv[index]) == b"COUNT" and index + 1 < len(argv) and not count:
-            count = parse_int(argv[index + 1], errors.COUNT_NOT_POSITIVE)
-            if count <= 0:
-                raise CommandError(errors.COUNT_NOT_POSITIVE)
-            index += 2
-        else:
-            raise CommandError(errors.SYNTAX)
-    count = count or 1
+    keys, from_left, count = parse_lmpop(argv, 2)
     timeout_ms = parse_timeout_ms(argv[1])
-    keys = argv[3:where_index]
 
     def serve(serve_ctx: CommandContext, key: bytes) -> Any:
         popped = pop_elements(serve_ctx, key, from_left, count)

@@ -235,17 +235,13 @@ def rpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return pop_generic(ctx, argv, from_left=False)
 
 
-@group.command("LMPOP", -4, WRITE, keys=KeySpec(1, keynum=(0, 1), flags=("RW", "access", "delete")),
-               summary="Pop elements from a list", since="7.0.0",
-               complexity=("O(N+M) where N is the number of provided keys and M is the number "
-                           "of elements returned."),
-               syntax="numkeys:integer key:key [key ...] <LEFT | RIGHT>=where [COUNT count:integer]")
-def lmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"""
-    numkeys = parse_int(argv[1], errors.NUMKEYS_NOT_POSITIVE)
+def parse_lmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """LMPOP's (and BLMPOP's) numkeys key... LEFT|RIGHT [COUNT count] from
+    argv[numkeys_index:]: (keys, from_left, count)."""
+    numkeys = parse_int(argv[numkeys_index], errors.NUMKEYS_NOT_POSITIVE)
     if numkeys <= 0:
         raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
-    where_index = 2 + numkeys
+    where_index = numkeys_index + 1 + numkeys
     if where_index >= len(argv):
         raise CommandError(errors.SYNTAX)
     from_left = parse_end(argv[where_index])
@@ -259,7 +255,18 @@ def lmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             index += 2
         else:
             raise CommandError(errors.SYNTAX)
-    found = pop_first_nonempty(ctx, argv[2:where_index], from_left, count or 1)
+    return argv[numkeys_index + 1 : where_index], from_left, count or 1
+
+
+@group.command("LMPOP", -4, WRITE, keys=KeySpec(1, keynum=(0, 1), flags=("RW", "access", "delete")),
+               summary="Pop elements from a list", since="7.0.0",
+               complexity=("O(N+M) where N is the number of provided keys and M is the number "
+                           "of elements returned."),
+               syntax="numkeys:integer key:key [key ...] <LEFT | RIGHT>=where [COUNT count:integer]")
+def lmpop_command(ctx: CommandContext, argv: list[bytes]) -> Any:
+    """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"""
+    keys, from_left, count = parse_lmpop(argv, 1)
+    found = pop_first_nonempty(ctx, keys, from_left, count)
     if found is None:
         return NULL_ARRAY
     key, popped = found
