@@ -138,6 +138,12 @@ class CommandContext:
         self.client.db_index = index
         self.db = self.server.keyspace.dbs[index]
 
+    def count_changes(self, dirty_before: int, changes: int) -> None:
+        """Redis's server.dirty += changes for the whole command, however many keyspace
+        operations it took (HSET: one per pair; SADD: one per member added). Save points
+        and INFO read the count; zero means the command logs nothing."""
+        self.server.keyspace.dirty = dirty_before + changes
+
     def propagate_as(self, *argv: bytes) -> None:
         """Log this instead of the command as sent (its deterministic form)."""
         self.propagated = [list(argv)]

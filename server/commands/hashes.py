@@ -40,12 +40,6 @@ group = CommandGroup("hash", category="hash")
 _RANDOM_COPY_FACTOR = 3
 
 
-def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
-    """Redis counts some commands as several changes (HSET: one per pair given), which
-    save points and INFO's rdb_changes_since_last_save read."""
-    ctx.server.keyspace.dirty = dirty_before + changes
-
-
 def get_hash(ctx: CommandContext, key: bytes, for_write: bool = False) -> Hash | None:
     """The hash at key, None if missing, WRONGTYPE for any other type."""
     return ctx.db.get_typed(key, Hash, for_write)  # type: ignore[no-any-return]
@@ -218,7 +212,7 @@ def hdel_command(ctx: CommandContext, argv: list[bytes]) -> int:
     deleted = sum(1 for field in argv[2:] if delete_field(field))
     if deleted:
         ctx.db.store(key, value)
-        count_changes(ctx, dirty_before, deleted)
+        ctx.count_changes(dirty_before, deleted)
     return deleted
 
 

@@ -41,12 +41,6 @@ def get_list(ctx: CommandContext, key: bytes, for_write: bool = False) -> QuickL
     return ctx.db.get_typed(key, QuickList, for_write)  # type: ignore[no-any-return]
 
 
-def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
-    """Redis's server.dirty += changes for the whole command, however many keyspace
-    operations it took (save points and INFO read this; zero means nothing is logged)."""
-    ctx.server.keyspace.dirty = dirty_before + changes
-
-
 def push_elements(ctx: CommandContext, key: bytes, elements: list[bytes], to_left: bool,
                   only_if_exists: bool = False) -> int:
     """LPUSH/RPUSH (and the X forms with only_if_exists): the list's new length, 0 when
@@ -62,7 +56,7 @@ def push_elements(ctx: CommandContext, key: bytes, elements: list[bytes], to_lef
     push = quicklist.push_left if to_left else quicklist.push_right
     for element in elements:
         push(element)
-    count_changes(ctx, dirty_before, len(elements))
+    ctx.count_changes(dirty_before, len(elements))
     return len(quicklist)
 
 
@@ -83,7 +77,7 @@ def pop_elements(ctx: CommandContext, key: bytes, from_left: bool,
     pop = quicklist.pop_left if from_left else quicklist.pop_right
     popped = [pop() for _ in range(count)]
     _delete_if_empty(ctx, key, quicklist)
-    count_changes(ctx, dirty_before, count)
+    ctx.count_changes(dirty_before, count)
     return popped
 
 
@@ -119,7 +113,7 @@ def move_element(ctx: CommandContext, source: bytes, destination: bytes, from_le
     else:
         target.push_right(value)
     _delete_if_empty(ctx, source, quicklist)
-    count_changes(ctx, dirty_before, 1)
+    ctx.count_changes(dirty_before, 1)
     return value
 
 
@@ -399,7 +393,7 @@ def lrem_command(ctx: CommandContext, argv: list[bytes]) -> int:
     dirty_before = ctx.server.keyspace.dirty
     removed = quicklist.remove(argv[3], count)
     _delete_if_empty(ctx, argv[1], quicklist)
-    count_changes(ctx, dirty_before, removed)
+    ctx.count_changes(dirty_before, removed)
     return removed
 
 
@@ -425,7 +419,7 @@ def ltrim_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     quicklist.remove_left(left)
     quicklist.remove_right(right)
     _delete_if_empty(ctx, argv[1], quicklist)
-    count_changes(ctx, dirty_before, left + right)
+    ctx.count_changes(dirty_before, left + right)
     return OK
 
 

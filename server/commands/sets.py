@@ -57,12 +57,6 @@ def lookup_sets(ctx: CommandContext, keys: list[bytes]) -> list[Set | None]:
     return [get_set(ctx, key) for key in keys]
 
 
-def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
-    """Redis counts set commands as one change per member added, removed or popped,
-    which save points and INFO's rdb_changes_since_last_save read."""
-    ctx.server.keyspace.dirty = dirty_before + changes
-
-
 def built_set(members: set[bytes], is_intset: bool) -> Set:
     """A new Set holding members, with the encoding the caller worked out."""
     result = Set(members)
@@ -146,7 +140,7 @@ def spop_with_count(ctx: CommandContext, key: bytes, count: int) -> SetReply:
         # an intset, whatever this set's own encoding.
         members = sorted(value, key=int) if value.fits_intset(limit) else list(value)
         ctx.db.delete(key)
-        count_changes(ctx, dirty_before, size)
+        ctx.count_changes(dirty_before, size)
         ctx.propagate_as(b"DEL", key)
         return SetReply(members)
     remaining = size - count
@@ -158,7 +152,7 @@ def spop_with_count(ctx: CommandContext, key: bytes, count: int) -> SetReply:
         kept = set(random.sample(ordered, remaining))
         popped = [member for member in ordered if member not in kept]
         ctx.db.set(key, Set(kept, limit), keep_ttl=True)
-    count_changes(ctx, dirty_before, count)
+    ctx.count_changes(dirty_before, count)
     propagate_srem(ctx, key, popped)
     return SetReply(popped)
 
@@ -235,7 +229,7 @@ def srem_command(ctx: CommandContext, argv: list[bytes]) -> int:
     removed = sum(1 for member in argv[2:] if remove_member(member))
     if removed:
         ctx.db.store(key, value)
-        count_changes(ctx, dirty_before, removed)
+        ctx.count_changes(dirty_before, removed)
     return removed
 
 
@@ -364,7 +358,7 @@ def smove_command(ctx: CommandContext, argv: list[bytes]) -> int:
         destination = Set()
     is_added = destination.add_member(member, max_intset_entries(ctx))
     db.store(destination_key, destination)
-    count_changes(ctx, dirty_before, 2 if is_added else 1)
+    ctx.count_changes(dirty_before, 2 if is_added else 1)
     return 1
 
 

@@ -239,11 +239,6 @@ def get_zset(ctx: CommandContext, key: bytes, for_write: bool = False) -> Sorted
     return ctx.db.get_typed(key, SortedSet, for_write)  # type: ignore[no-any-return]
 
 
-def count_changes(ctx: CommandContext, dirty_before: int, changes: int) -> None:
-    """Redis's server.dirty += changes for the whole command (zero: nothing logged)."""
-    ctx.server.keyspace.dirty = dirty_before + changes
-
-
 def new_zset(limits: ZsetLimits, first_member: bytes) -> SortedSet:
     """An empty set for ZADD: a listpack unless the first member already rules it out."""
     return SortedSet(is_listpack=limits.max_entries > 0
@@ -339,7 +334,7 @@ def zadd_generic(ctx: CommandContext, argv: list[bytes], flags: int, first: int)
             result = None
     if is_new_key and len(zset):
         ctx.db.set(key, zset)
-    count_changes(ctx, dirty_before, added + updated)
+    ctx.count_changes(dirty_before, added + updated)
     if is_incr:
         return None if result is None else Double(result)
     return added + updated if flags & ZADD_CH else added
@@ -541,7 +536,7 @@ def zremrange_generic(ctx: CommandContext, argv: list[bytes], kind: str) -> int:
     removed = len(zset.delete_ranks(low, high))
     if not len(zset):
         ctx.db.delete(key)
-    count_changes(ctx, dirty_before, removed)
+    ctx.count_changes(dirty_before, removed)
     return removed
 
 
@@ -555,7 +550,7 @@ def pop_from_zset(ctx: CommandContext, key: bytes, zset: SortedSet, count: int,
     popped = zset.pop(count, from_max)
     if not len(zset):
         ctx.db.delete(key)
-    count_changes(ctx, dirty_before, len(popped))
+    ctx.count_changes(dirty_before, len(popped))
     return popped
 
 
@@ -781,7 +776,7 @@ def set_operation_generic(ctx: CommandContext, argv: list[bytes], operation: str
         dirty_before = ctx.server.keyspace.dirty
         size = store_result(ctx, argv[1], result)
         changed = ctx.server.keyspace.dirty != dirty_before
-        count_changes(ctx, dirty_before, 1 if changed else 0)
+        ctx.count_changes(dirty_before, 1 if changed else 0)
         return size
     items = sorted((score, member) for member, score in scores.items())
     return score_pairs(ctx, items, request.with_scores)
@@ -869,7 +864,7 @@ def zrem_command(ctx: CommandContext, argv: list[bytes]) -> int:
                 break
     if not len(zset):
         ctx.db.delete(key)
-    count_changes(ctx, dirty_before, removed)
+    ctx.count_changes(dirty_before, removed)
     return removed
 
 
@@ -976,7 +971,7 @@ def zrangestore_command(ctx: CommandContext, argv: list[bytes]) -> int:
     result = built_zset([(member, score) for score, member in items], listpack_limits(ctx))
     dirty_before = ctx.server.keyspace.dirty
     size = store_result(ctx, argv[1], result)
-    count_changes(ctx, dirty_before, 1 if ctx.server.keyspace.dirty != dirty_before else 0)
+    ctx.count_changes(dirty_before, 1 if ctx.server.keyspace.dirty != dirty_before else 0)
     return size
 
 
