@@ -47,7 +47,8 @@ UNAUTHENTICATED_MAX_BULK = 16384
 # also below the smallest proto-max-bulk-len (1 MB), so no bulk it accepts is too long.
 _FAST_PATH_MAX_BUFFER = 1024 * 1024 - 1
 _CANONICAL_COUNTS = {b"*%d" % n: n for n in range(1, 1025)}
-# Headers of values up to 8 KB; a longer value finds no header here and is parsed slowly.
+# `$<len>` for values up to 8 KB: the request fast path checks headers against it and
+# the array encoder builds from it; longer values are handled the slow way.
 _BULK_HEADERS = {n: b"$%d" % n for n in range(8192)}
 # A line end must lie within the first INLINE_MAX_SIZE + 1 bytes of its line.
 _LINE_SEARCH = INLINE_MAX_SIZE + 1
@@ -427,7 +428,6 @@ def encode(reply: Any, protocol: int = 2) -> bytes:
     return b"".join(out)
 
 
-_BULK_HEADERS_NO_CRLF = {n: b"$%d" % n for n in range(4096)}
 
 
 def _encode_bulk_strings(items: list[Any] | tuple[Any, ...], out: list[bytes]) -> bool:
@@ -438,8 +438,8 @@ def _encode_bulk_strings(items: list[Any] | tuple[Any, ...], out: list[bytes]) -
         b"".join(items)  # raises TypeError for str, int, None, nested arrays ...
     except TypeError:
         return False
-    headers = list(map(_BULK_HEADERS_NO_CRLF.get, map(len, items)))
-    if None in headers:  # a value of 4 KB or more: its header is not in the table
+    headers = list(map(_BULK_HEADERS.get, map(len, items)))
+    if None in headers:  # a value of 8 KB or more: its header is not in the table
         headers = [b"$%d" % len(item) for item in items]
     parts = headers + headers  # any list of the right length, overwritten below
     parts[0::2] = headers

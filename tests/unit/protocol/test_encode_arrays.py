@@ -15,7 +15,7 @@ def element_by_element(items: list, protocol: int) -> bytes:
 
 elements = st.one_of(
     st.binary(max_size=40),
-    st.binary(min_size=4090, max_size=4100),  # around the end of the header table
+    st.binary(min_size=8186, max_size=8196),  # around the end of the header table
     st.builds(bytearray, st.binary(max_size=10)),
     st.integers(),
     st.none(),
