@@ -249,10 +249,11 @@ class ClientConnection(asyncio.Protocol):
         if client.is_subscribed:
             self.server.pubsub.drop_client(client)
 
-    def _check_pubsub_output_limit(self) -> None:
-        """client-output-buffer-limit pubsub: a subscriber that does not read is dropped
-        past the hard limit, or past the soft one for longer than its seconds."""
-        hard, soft, soft_seconds = self.server.config["client-output-buffer-limit"]["pubsub"]
+    def _check_output_limit(self, client_class: str) -> None:
+        """client-output-buffer-limit for the client's class (normal or pubsub): a
+        client that does not read is dropped past the hard limit, or past the soft one
+        for longer than its seconds, as Redis's checkClientOutputBufferLimits."""
+        hard, soft, soft_seconds = self.server.config["client-output-buffer-limit"][client_class]
         pending = self.transport.get_write_buffer_size()  # type: ignore[union-attr]
         over = bool(hard) and pending >= hard
         if not over and soft and pending >= soft:
@@ -289,12 +290,17 @@ class ClientConnection(asyncio.Protocol):
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
         self.server.stats.net_output_bytes += len(payload)
-        gate = self.server.reply_gate
+        server = self.server
+        gate = server.reply_gate
         if gate is None:
             self.transport.write(payload)
         else:
             # The AOF is on: replies leave after the log is safe (server/output.py).
             gate.send(self.transport, payload)
+        if self.client.is_subscribed:  # type: ignore[union-attr]
+            self._check_output_limit("pubsub")
+        elif server.limits_normal_output:
+            self._check_output_limit("normal")
 
     def push(self, message: Any, before_reply: bool = False) -> None:
         """Send an out-of-band message (MONITOR lines, pub/sub messages)."""
@@ -313,7 +319,7 @@ class ClientConnection(asyncio.Protocol):
         self.server.stats.net_output_bytes += len(payload)
         self.transport.write(payload)
         if self.client.is_subscribed:
-            self._check_pubsub_output_limit()
+            self._check_output_limit("pubsub")
 
     def close_soon(self) -> None:
         """CLIENT KILL and shutdown: drop the connection once pending output is written."""

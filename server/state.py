@@ -165,6 +165,11 @@ class ServerState:
         self._is_loading = False
         self._write_refusal: Callable[[], str | None] | None = None
         self.config_file = config.config_file
+        # client-output-buffer-limit normal is 0 0 0 by default: then replies to normal
+        # clients skip the check entirely.
+        self.limits_normal_output = False
+        config.on_change("client-output-buffer-limit", self._note_output_limits)
+        self._note_output_limits(config["client-output-buffer-limit"])
         self.executable = ""
         self.replication_id = os.urandom(20).hex()
         # RSS at startup and the highest seen, for INFO memory (server/info.py samples).
@@ -197,6 +202,10 @@ class ServerState:
         # RDB snapshots (issue 5), installed by the application: SAVE, BGSAVE, LASTSAVE,
         # FLUSHALL's save and DEBUG RELOAD go through it.
         self.rdb: Any = None
+
+    def _note_output_limits(self, limits: dict[str, tuple[int, int, int]]) -> None:
+        hard, soft, _ = limits["normal"]
+        self.limits_normal_output = bool(hard or soft)
 
     @property
     def is_loading(self) -> bool:
