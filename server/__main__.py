@@ -41,6 +41,10 @@ def load_config(argv: list[str], stdin_text: str | None = None) -> Config:
     if from_stdin:
         text += sys.stdin.read() if stdin_text is None else stdin_text
     config.load_text(text + "\n" + options)
+    if config.command_renames:
+        from server.commands import command_registry
+
+        command_registry(config)  # a bad rename-command line is a config error, as in Redis
     return config
 
 

@@ -33,14 +33,13 @@ from persistence.snapshot import (
 )
 from server import errors, info
 from server.clock import now_ms
-from server.commands import ALL_GROUPS
+from server.commands import command_registry
 from server.config import Config, ConfigError, check_open_files_limit
 from server.connection import ClientConnection
 from server.context import ClientState, CommandContext
 from server.errors import CommandError
 from server.executor import Executor
 from server.output import OutputScheduler
-from server.registry import Registry
 from server.state import EMBERKV_VERSION, REDIS_VERSION, ServerState, ShutdownRequest
 
 log = logging.getLogger("emberkv")
@@ -110,7 +109,7 @@ def configure_logging(config: Config) -> None:
 class App:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.registry = Registry(ALL_GROUPS)
+        self.registry = command_registry(config)
         self.server = ServerState(config, self.registry)
         self.executor = Executor(self.server)
         self.server.request_shutdown = self.request_shutdown

@@ -865,6 +865,9 @@ class Config:
         default_factory=lambda: {d.name: d.default for d in DIRECTIVES}
     )
     config_file: str | None = None
+    # `rename-command old new` lines as (line number, line, old, new): applied to the
+    # command table by the application (server/registry.py Registry.rename).
+    command_renames: list[tuple[int, str, str, str]] = field(default_factory=list)
     _listeners: dict[str, list[Listener]] = field(default_factory=dict)
     _save_seen_in_file: bool = False
 
@@ -1001,6 +1004,9 @@ class Config:
             if name == "include" and len(args) == 2:
                 self.load_include(args[1])
                 continue
+            if name == "rename-command" and len(args) == 3:
+                self.command_renames.append((number, line, args[1], args[2]))
+                continue
             raise ConfigFileError(number, line, "Bad directive or wrong number of arguments")
 
     def _load_directive(self, directive: Directive, args: list[str]) -> None:
@@ -1056,7 +1062,8 @@ class Config:
             words = split_inline_args(line.encode("utf-8", "surrogateescape"))
             name = words[0].decode("utf-8", "surrogateescape").lower() if words else ""
             directive = DIRECTIVE_BY_NAME.get(name)
-            if directive is None and name != "include":
+            # include and rename-command lines are kept as they are, as Redis keeps them.
+            if directive is None and name not in ("include", "rename-command"):
                 lines.append("# ??? " + line)
                 continue
             key = directive.name if directive is not None else name

@@ -494,6 +494,26 @@ class Registry:
                 self._fast[key] = spec
                 self._fast[key.upper()] = spec
 
+    def rename(self, old: str, new: str) -> None:
+        """rename-command: `old` answers as `new` from now on, or not at all when `new`
+        is empty. The spec keeps its declared name, as Redis's command keeps its
+        fullname, so errors and COMMAND INFO still name the original command. Raises
+        ValueError with the text of Redis's config error."""
+        old_key = old.lower().encode("utf-8", "surrogateescape")
+        spec = self.specs.pop(old_key, None)
+        if spec is None:
+            raise ValueError("No such command in rename-command")
+        self._fast.pop(old_key, None)
+        self._fast.pop(old_key.upper(), None)
+        if not new:
+            return
+        new_key = new.lower().encode("utf-8", "surrogateescape")
+        if new_key in self.specs:
+            raise ValueError("Target command name already exists")
+        self.specs[new_key] = spec
+        self._fast[new_key] = spec
+        self._fast[new_key.upper()] = spec
+
     def lookup(self, name: bytes) -> CommandSpec | None:
         spec = self._fast.get(name)
         if spec is None:
