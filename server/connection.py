@@ -40,6 +40,7 @@ log = logging.getLogger("emberkv.connection")
 _OK_BYTES = b"+OK\r\n"
 _BULK_REPLY_HEADERS = {n: b"$%d\r\n" % n for n in range(4096)}
 
+# Word for word as Redis 7.0.15 sends it, "Setup a an" included: clients match on it.
 PROTECTED_MODE_DENIED = (
     "DENIED Redis is running in protected mode because protected mode is enabled and no "
     "password is set for the default user. In this mode connections are only accepted "
@@ -51,7 +52,7 @@ PROTECTED_MODE_DENIED = (
     "make this change permanent. 2) Alternatively you can just disable the protected "
     "mode by editing the Redis configuration file, and setting the protected mode option "
     "to 'no', and then restarting the server. 3) If you started the server manually just "
-    "for testing, restart it with the '--protected-mode no' option. 4) Set up an "
+    "for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
     "authentication password for the default user. NOTE: You only need to do one of the "
     "above things in order for the server to start accepting connections from the outside."
 )
