@@ -1,7 +1,7 @@
 """Every command group, listed once: this tuple is the command table's only input."""
 
 from server.commands import (
-    bitmaps, blocking, connection, hashes, hyperloglog, keys, lists, pubsub, server, sets, sort,
+    acl, bitmaps, blocking, connection, hashes, hyperloglog, keys, lists, pubsub, server, sets, sort,
     strings, transactions, zsets,
 )
 
@@ -21,4 +21,5 @@ ALL_GROUPS = (
     blocking.zset_group,
     pubsub.group,
     transactions.group,
+    acl.group,
 )
