@@ -95,7 +95,7 @@ def acl_getuser_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """ACL GETUSER username"""
     user = ctx.server.acl.users.get(argv[2])
     if user is None:
-        raise CommandError("ERR Can not find user '%s' in ACL" % errors.arg_text(argv[2]))
+        return None
     flags = [flag.encode() for flag in USER_FLAG_ORDER if flag in user.flags]
     return Map([
         (b"flags", SetReply(flags)),
@@ -306,7 +306,7 @@ _ACL_HELP = [
     "WHOAMI",
     "    Return the current connection username.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ]
 
 
