@@ -800,11 +800,21 @@ class AccessControl:
             if opened_at is not None:
                 problems += f"{path}:{number}: Unmatched parenthesis in selector definition."
                 rules = []
+            has_syntax_error = False
             for op in rules:
+                op = op.strip(b"\t\r\n")
                 try:
-                    user.apply(op.strip(b"\t\r\n"), self.table, self.pubsub_default_all)
+                    user.apply(op, self.table, self.pubsub_default_all)
                 except AclRuleError as error:
-                    problems += f"{path}:{number}: {error.reason}. "
+                    # Unknown names are all reported; other errors, which may affect
+                    # the rules after them, only the first of the line.
+                    if error.ignorable:
+                        shown = _text(op.partition(b"\0")[0])
+                        problems += (f"{path}:{number}: Error in applying operation "
+                                     f"'{shown}': {error.reason}. ")
+                    elif not has_syntax_error:
+                        problems += f"{path}:{number}: {error.reason}. "
+                        has_syntax_error = True
         if problems:
             return (problems + "WARNING: ACL errors detected, no change to the previously "
                     "active ACL rules was performed")
