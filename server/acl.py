@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from protocol.resp import split_inline_args
 from server.context import describe_client
 from server.glob import glob_match
+from server.acl_absent import ABSENT_COMMANDS
 from server.registry import ACL_CATEGORY_ORDER, CommandSpec
 
 log = logging.getLogger("emberkv.acl")
@@ -95,29 +96,58 @@ def _is_password_hash(text: bytes) -> bool:
     return len(text) == 64 and all(byte in _HEX for byte in text)
 
 
+class AclCommand:
+    """A command or subcommand as ACL rules name it: its full name, categories and
+    subcommands; `spec` is None for a Redis command EmberKV lacks (server/acl_absent.py)."""
+
+    __slots__ = ("name", "categories", "subcommands", "spec")
+
+    def __init__(self, name: str, categories: Iterable[str], spec: CommandSpec | None) -> None:
+        self.name = name
+        self.categories = frozenset(categories)
+        self.subcommands: dict[str, AclCommand] = {}
+        self.spec = spec
+
+
 class CommandTable:
-    """The command table as ACL rules see it: every command and subcommand by its full
-    name, with its categories, in the table's order."""
+    """The command table as ACL rules see it (Redis's server.orig_commands): every
+    command and subcommand by full name, with its categories, in the table's order,
+    then Redis's commands that EmberKV lacks."""
 
     def __init__(self, registry: "Registry") -> None:
-        self.top: list[CommandSpec] = list(registry)
-        self.by_name: dict[str, CommandSpec] = {}
-        self.in_category: dict[str, list[CommandSpec]] = {c: [] for c in ACL_CATEGORY_ORDER}
-        self.categories_of: dict[str, frozenset[str]] = {}
-        for spec in self.walk(self.top):
-            self.by_name[spec.name] = spec
-            categories = frozenset(spec.categories())
-            self.categories_of[spec.name] = categories
-            for category in categories:
-                self.in_category[category].append(spec)
+        self.top: list[AclCommand] = []
+        self.by_name: dict[str, AclCommand] = {}
+        for spec in registry:
+            self.top.append(self._add(spec, None))
+        for name, categories in ABSENT_COMMANDS:
+            parent_name, _, _ = name.rpartition("|")
+            command = AclCommand(name, categories, None)
+            self.by_name[name] = command
+            if parent_name:
+                self.by_name[parent_name].subcommands[name] = command
+            else:
+                self.top.append(command)
+        self.in_category: dict[str, list[AclCommand]] = {c: [] for c in ACL_CATEGORY_ORDER}
+        for command in self.walk(self.top):
+            for category in command.categories:
+                self.in_category[category].append(command)
         self.all_names = frozenset(self.by_name)
 
-    def walk(self, specs: Iterable[CommandSpec]) -> Iterator[CommandSpec]:
-        for spec in specs:
-            yield spec
-            yield from self.walk(spec.subcommands.values())
+    def _add(self, spec: CommandSpec, parent: AclCommand | None) -> AclCommand:
+        command = AclCommand(spec.name, spec.categories(), spec)
+        self.by_name[spec.name] = command
+        if parent is not None:
+            parent.subcommands[spec.name] = command
+        for sub in spec.subcommands.values():
+            self._add(sub, command)
+        return command
 
-    def lookup(self, name: bytes) -> CommandSpec | None:
+    def walk(self, commands: Iterable[AclCommand]) -> Iterator[AclCommand]:
+        for command in commands:
+            yield command
+            yield from self.walk(command.subcommands.values())
+
+    def lookup(self, name: bytes) -> AclCommand | None:
         """ACLLookupCommand: "get" or "config|get", case-insensitive."""
         try:
             text = name.decode("ascii").lower()
@@ -126,6 +156,10 @@ class CommandTable:
         if text.count("|") > 1:
             return None
         return self.by_name.get(text)
+
+    def existing(self, category: str) -> list[CommandSpec]:
+        """ACL CAT: the commands of a category that EmberKV has."""
+        return [c.spec for c in self.in_category[category] if c.spec is not None]
 
 
 class KeyPattern:
@@ -276,7 +310,7 @@ class Selector:
         if all(first_arg.lower() != known.lower() for known in allowed):
             allowed.append(first_arg)
 
-    def change(self, spec: CommandSpec, allow: bool) -> None:
+    def change(self, spec: AclCommand, allow: bool) -> None:
         """ACLChangeSelectorPerm: a container's subcommands follow it."""
         self._set_bit(spec.name, allow)
         self.first_args.pop(spec.name, None)
@@ -377,7 +411,7 @@ class Selector:
         self._describe_single_commands(table.top, emitted, rules)
         return b" ".join(rules)
 
-    def _describe_single_commands(self, specs: Iterable[CommandSpec], emitted: "Selector",
+    def _describe_single_commands(self, specs: Iterable[AclCommand], emitted: "Selector",
                                   rules: list[bytes]) -> None:
         for spec in specs:
             has_bit = spec.name in self.allowed
@@ -416,7 +450,7 @@ class Selector:
         return b" ".join(parts)
 
 
-def _change_names(names: set[str], spec: CommandSpec, allow: bool) -> None:
+def _change_names(names: set[str], spec: AclCommand, allow: bool) -> None:
     for name in [spec.name, *(sub.name for sub in spec.subcommands.values())]:
         if allow:
             names.add(name)

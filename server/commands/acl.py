@@ -162,7 +162,7 @@ def acl_cat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     table = ctx.server.acl.table
     if category not in table.in_category:
         raise CommandError("ERR Unknown category '%s'" % errors.arg_text(argv[2], 128))
-    return [spec.name.encode() for spec in table.in_category[category]]
+    return [spec.name.encode() for spec in table.existing(category)]
 
 
 @group.subcommand(acl_container, "LOG", -2, _ACL_FLAGS, since="6.0.0",

@@ -110,10 +110,13 @@ SETUSER_SCENARIOS = {
          "allchannels", "nopass", "on", "skip-sanitize-payload"),
         ("ACL", "SETUSER", "d6", "%RW~a", "%R~b", "%W~b", "%W~c", "~d", "&x", "&x", "~d",
          "#" + "a" * 64, "#" + "b" * 64, "!" + "a" * 64, ">p1", ">p2", "<p1"),
-        # Categories only: @read, @write and the like also hold geo, stream and scripting
-        # commands, which EmberKV lacks; best fits over them can differ (see acl.py).
-        ("ACL", "SETUSER", "d7", "+@all", "nocommands", "+@string", "+@list", "-@keyspace",
-         "+client", "-client|kill", "+@hash", "-hdel", "+@bitmap"),
+        ("ACL", "SETUSER", "d7", "+@all", "nocommands", "+@read", "-@keyspace", "+client",
+         "-client|kill"),
+        # Commands EmberKV lacks may be named, as in Redis (ACL files move both ways).
+        ("ACL", "SETUSER", "d9", "+@all", "-@stream", "-@scripting", "+xadd", "-geoadd",
+         "-client|pause", "-@write", "+@geo"),
+        ("ACL", "SETUSER", "d10", "-@all", "+@read", "+@write", "-@dangerous", "+cluster",
+         "-cluster|reset", "+object|idletime"),
         ("ACL", "SETUSER", "d8", "on", "nopass", "+acl", "-acl|setuser", "+@pubsub",
          "+@transaction", "+@connection", "+@sortedset", "-zadd"),
         ("ACL", "LIST"),
@@ -124,7 +127,8 @@ SETUSER_SCENARIOS = {
         ("ACL", "GETUSER", "d5"),
         ("ACL", "SETUSER", "d6", "resetkeys", "~z", "resetchannels", "allchannels"),
         ("ACL", "GETUSER", "d6"),
-        ("ACL", "DELUSER", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "nobody"),
+        ("ACL", "DELUSER", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10",
+         "nobody"),
         ("ACL", "LIST"),
     ],
     "selectors": [

@@ -28,18 +28,12 @@ def user_with(*rules: str) -> User:
     return user
 
 
-def spec(name: str):
-    found = TABLE.lookup(name.encode())
-    assert found is not None
-    return found
-
-
 def check(user: User, *argv: str):
     command = [arg.encode() for arg in argv]
-    name = argv[0] if "|" not in argv[0] else argv[0]
-    target = spec(name)
+    target = REGISTRY.lookup(command[0])
+    assert target is not None
     if target.subcommands and len(argv) > 1:
-        target = target.subcommands[argv[1].lower().encode()]
+        target = target.subcommands[command[1].lower()]
     return user.check(target, command)
 
 
@@ -126,6 +120,15 @@ def test_a_user_allowed_everything_is_not_restricted() -> None:
     assert not user.is_restricted
     user.apply(b"-get", TABLE, False)
     assert user.is_restricted
+
+
+def test_rules_may_name_redis_commands_emberkv_lacks() -> None:
+    user = user_with("-@all", "+xadd", "+@geo", "+client|pause", "-geoadd")
+    assert "xadd" in user.root.allowed and "client|pause" in user.root.allowed
+    words = user.describe(TABLE).split(b" ")
+    assert words[:4] == [b"off", b"resetchannels", b"-@all", b"+@geo"]
+    assert sorted(words[4:]) == [b"+client|pause", b"+xadd", b"-geoadd"]
+    assert TABLE.existing("stream") == []
 
 
 def test_merge_selector_args_joins_and_finds_an_unclosed_parenthesis() -> None:
