@@ -760,13 +760,13 @@ class AccessControl:
     def disconnect_revoked_subscribers(self, new: User, original: User,
                                        current: "ClientState | None") -> None:
         """ACLKillPubsubClientsIfNeeded: subscribers of `original` whose channels or
-        patterns `new` no longer allows are disconnected. As in Redis 7.0, nothing is
-        checked when the old channel patterns are all still listed (which includes a
-        user that had allchannels, whose list is empty)."""
+        patterns `new` no longer allows are disconnected; nothing is checked when the
+        new rules allow all channels, or keep every old pattern of a user that did not."""
         if any(s.all_channels for s in new.selectors):
             return
         upcoming = [pattern for s in new.selectors for pattern in s.channels]
-        if all(pattern in upcoming for s in original.selectors for pattern in s.channels):
+        if not any(s.all_channels for s in original.selectors) and all(
+                pattern in upcoming for s in original.selectors for pattern in s.channels):
             return
         for client in list(self.clients.values()):
             if client.user is not original or not client.is_subscribed:
@@ -891,7 +891,8 @@ class AccessControl:
                       username: bytes | None = None, context: str | None = None) -> None:
         """addACLLogEntry for a refused command (or AUTH: `username` is the one tried)."""
         if context is None:
-            context = "multi" if client.in_multi else "toplevel"
+            # Inside EXEC too: Redis's client keeps its MULTI flag while EXEC runs.
+            context = "multi" if client.in_multi or client.in_exec else "toplevel"
         entry = LogEntry(
             count=1, reason=reason, context=context,
             object=object_name,

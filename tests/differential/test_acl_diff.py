@@ -347,6 +347,21 @@ def test_exec_rechecks_rules_changed_after_queueing(pair) -> None:
     assert b"ACLs rules changed between" in results[0][5]
 
 
+def test_auth_failing_inside_exec_is_logged_in_the_multi_context(pair) -> None:
+    """Only the deterministic fields: during EXEC Redis's client-info says cmd=exec,
+    EmberKV's names the queued command."""
+    entries = []
+    for server in pair:
+        with Connection(server.port) as client:
+            client.request(("ACL", "LOG", "RESET"))
+            for command in (("MULTI",), ("AUTH", "nobody", "x"), ("EXEC",)):
+                client.request(command)
+            entry = parsed(client.request(("ACL", "LOG", "1")))[0]
+            entries.append(entry[:10])
+    assert entries[0] == entries[1]
+    assert entries[0][5] == b"multi"
+
+
 def test_deleting_a_user_disconnects_its_clients(pair) -> None:
     results = []
     for server in pair:
@@ -382,6 +397,16 @@ def test_revoking_channels_disconnects_subscribers(pair) -> None:
             replies.append(kept.sock.recv(1 << 16))
             with pytest.raises((ServerClosed, ConnectionError)):
                 dropped.request(("PING",))
+            # From allchannels to a list: each subscription is checked against it.
+            admin.request(("ACL", "SETUSER", "sub", "allchannels"))
+            with Connection(server.port) as narrowed, Connection(server.port) as gone:
+                for connection, channel in ((narrowed, "a"), (gone, "z")):
+                    connection.request(("AUTH", "sub", "x"))
+                    replies.append(connection.request(("SUBSCRIBE", channel)))
+                replies.append(admin.request(("ACL", "SETUSER", "sub", "resetchannels", "&a")))
+                replies.append(narrowed.request(("PING",)))
+                with pytest.raises((ServerClosed, ConnectionError)):
+                    gone.request(("PING",))
             admin.request(("ACL", "DELUSER", "sub"))
         results.append(replies)
     assert results[0] == results[1]
