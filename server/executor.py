@@ -105,7 +105,9 @@ class Executor:
         refusal: str | None = None
         if not client.is_authenticated and not spec.is_no_auth:
             refusal = errors.NOAUTH
-        elif client.user is not None and client.user.is_restricted:
+        elif (client.user is not None and client.user.is_restricted
+              and not (client.in_multi and spec.is_no_multi)):
+            # (A NO_MULTI command in MULTI is refused as such before any ACL check.)
             refusal = self._acl_refusal(client, spec, argv)
         if refusal is None and self.server.has_command_gates:
             refusal = self._gate_refusal(spec)

@@ -283,6 +283,7 @@ ENFORCEMENT_SCENARIOS = {
         ("AUTH", "u5", "x"),
         ("MULTI",), ("GET", "foo"), ("DEL", "x"), ("SET", "k1", "v"), ("EXEC",),
         ("MULTI",), ("SET", "k1", "v"), ("EXEC",),
+        ("MULTI",), ("SAVE",), ("SHUTDOWN",), ("DISCARD",),
         ("ACL", "LOG"),
     ],
     "dryrun": [
