@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from server.acl import AccessControl
+from server.acl_users import AccessControl
 from server.blocking import BlockingRegistry
 from server.clock import now_ms
 from server.config import Config

@@ -13,9 +13,10 @@ from typing import Any
 from protocol.replies import OK, Double, Map, SetReply
 from server import errors
 from server.acl import (
-    REASON_NAMES, USER_FLAG_ORDER, AclRuleError, Selector, User, generate_password,
-    has_spaces, merge_selector_args,
+    REASON_NAMES, USER_FLAG_ORDER, AclRuleError, Selector, User, has_spaces,
+    merge_selector_args,
 )
+from server.acl_users import generate_password
 from server.commands.args import parse_int
 from server.commands.server import help_reply
 from server.context import CommandContext

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.acl import (
-    DENIED_CHANNEL, DENIED_COMMAND, DENIED_KEY, AccessControl, AclLog, AclRuleError,
-    CommandTable, LogEntry, User, merge_selector_args, validate_user_declaration,
+    DENIED_CHANNEL, DENIED_COMMAND, DENIED_KEY, AclRuleError, CommandTable, User,
+    merge_selector_args, validate_user_declaration,
 )
+from server.acl_users import AccessControl, AclLog, LogEntry
 from server.commands import ALL_GROUPS
 from server.config import Config
 from server.registry import Registry
