@@ -22,8 +22,8 @@ import hmac
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from protocol.resp import split_inline_args
-from server.glob import glob_match
 from server.acl_absent import ABSENT_COMMANDS
+from server.glob import glob_match
 from server.registry import ACL_CATEGORY_ORDER, CommandSpec
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ BAD_HASH = ("The password hash must be exactly 64 characters and contain only lo
 DUPLICATE_USER = "Duplicate user found. A user can only be defined once in config files"
 SUBCOMMAND_FIRST_ARG = "Allowing first-arg of a subcommand is not supported"
 
-# Commands whose arguments name channels, and whether a pattern argument must equal an
-# allowed pattern literally (PSUBSCRIBE) instead of matching it.
+# Commands whose arguments name channels: (first index, count; None for all the rest).
+# PSUBSCRIBE's patterns must equal an allowed pattern; other channels match them.
 _CHANNEL_COMMANDS = {"publish": (1, 1), "spublish": (1, 1), "subscribe": (1, None),
                      "ssubscribe": (1, None), "psubscribe": (1, None)}
 

@@ -149,6 +149,17 @@ ACL_NO_FILE = (
     "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
     "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
     "Redis configuration file set) in order to store users in the Redis configuration.")
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_UNMATCHED_PARENTHESIS = "ERR Unmatched parenthesis in acl selector starting at '%s'."
+ACL_BAD_MODIFIER = "ERR Error in ACL SETUSER modifier '%s': %s"
+ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_UNKNOWN_CATEGORY = "ERR Unknown category '%s'"
+ACL_GENPASS_BITS = (
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a "
+    "positive number up to %d")
+ACL_DRYRUN_NO_USER = "ERR User '%s' not found"
+ACL_DRYRUN_NO_COMMAND = "ERR Command '%s' not found"
+NO_SUCH_USER = "ERR No such user '%s'"
 ACL_SAVE_FAILED = (
     "ERR There was an error trying to save the ACLs. Please check the server logs for more "
     "information")

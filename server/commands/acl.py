@@ -53,10 +53,10 @@ def acl_setuser_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     for index in range(2, len(argv)):
         argv[index] = b"(redacted)"
     if has_spaces(username):
-        raise CommandError("ERR Usernames can't contain spaces or null characters")
+        raise CommandError(errors.ACL_USERNAME_SPACES)
     merged, opened_at = merge_selector_args(rules)
     if opened_at is not None:
-        raise CommandError("ERR Unmatched parenthesis in acl selector starting at '%s'."
+        raise CommandError(errors.ACL_UNMATCHED_PARENTHESIS
                            % errors.arg_text(rules[opened_at]))
     existing = acl.users.get(username)
     staged = existing.clone() if existing is not None else acl.new_user(username)
@@ -64,7 +64,7 @@ def acl_setuser_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         try:
             staged.apply(op, acl.table, acl.pubsub_default_all)
         except AclRuleError as error:
-            raise CommandError("ERR Error in ACL SETUSER modifier '%s': %s"
+            raise CommandError(errors.ACL_BAD_MODIFIER
                                % (errors.arg_text(op), error.reason)) from None
     if existing is None:
         acl.users[username] = staged
@@ -118,7 +118,7 @@ def acl_deluser_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """
     acl = ctx.server.acl
     if any(name == b"default" for name in argv[2:]):
-        raise CommandError("ERR The 'default' user cannot be removed")
+        raise CommandError(errors.ACL_DEFAULT_UNDELETABLE)
     deleted = [acl.users.pop(name) for name in argv[2:] if name in acl.users]
     acl.disconnect_users(deleted, ctx.client)
     return len(deleted)
@@ -162,7 +162,7 @@ def acl_cat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     category = argv[2].decode("utf-8", "replace").lower()
     table = ctx.server.acl.table
     if category not in table.in_category:
-        raise CommandError("ERR Unknown category '%s'" % errors.arg_text(argv[2], 128))
+        raise CommandError(errors.ACL_UNKNOWN_CATEGORY % errors.arg_text(argv[2], 128))
     return [spec.name.encode() for spec in table.existing(category)]
 
 
@@ -205,9 +205,7 @@ def acl_genpass_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         raise CommandError(errors.unknown_subcommand_or_arity("acl", argv[1]))
     bits = parse_int(argv[2]) if len(argv) == 3 else 256
     if not 0 < bits <= GENPASS_MAX_BITS:
-        raise CommandError(
-            "ERR ACL GENPASS argument must be the number of bits for the output password, "
-            f"a positive number up to {GENPASS_MAX_BITS}")
+        raise CommandError(errors.ACL_GENPASS_BITS % GENPASS_MAX_BITS)
     return generate_password(bits)
 
 
@@ -223,13 +221,13 @@ def acl_dryrun_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     server = ctx.server
     user = server.acl.users.get(argv[2])
     if user is None:
-        raise CommandError("ERR User '%s' not found" % errors.arg_text(argv[2]))
+        raise CommandError(errors.ACL_DRYRUN_NO_USER % errors.arg_text(argv[2]))
     command = argv[3:]
     spec = server.registry.lookup(command[0])
     if spec is not None and spec.subcommands and len(command) >= 2:
         spec = spec.subcommands.get(command[1].lower())
     if spec is None:
-        raise CommandError("ERR Command '%s' not found" % errors.arg_text(argv[3]))
+        raise CommandError(errors.ACL_DRYRUN_NO_COMMAND % errors.arg_text(argv[3]))
     if not spec.accepts_arity(len(command)):
         raise CommandError(errors.wrong_arity(spec.name))
     denial = user.check(spec, command)

@@ -350,7 +350,7 @@ def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         elif word == b"USER":
             wanted_user = ctx.server.acl.users.get(value)
             if wanted_user is None:
-                raise CommandError("ERR No such user '%s'" % errors.arg_text(value))
+                raise CommandError(errors.NO_SUCH_USER % errors.arg_text(value))
             filters.append(lambda c, v=wanted_user: c.user is v)
         elif word == b"TYPE":
             kind = value.lower()
