@@ -262,6 +262,8 @@ class Selector:
                 else:
                     raise AclRuleError(SYNTAX)
                 offset += 1
+            if not flags:
+                raise AclRuleError(SYNTAX)
         else:
             flags = ALL_PERMISSION
         pattern = op[offset:]

@@ -12,6 +12,7 @@ Users are named per scenario; both servers see the scenarios in the same order.
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any, Iterator
 
@@ -165,6 +166,10 @@ SETUSER_SCENARIOS = {
         ("ACL", "SETUSER", "e1", "&*", "&x"),
         ("ACL", "SETUSER", "e1", "%X~a"),
         ("ACL", "SETUSER", "e1", "%RR~a"),
+        ("ACL", "SETUSER", "e1", "%~a"),
+        ("ACL", "SETUSER", "e2", "%R", "%w", "%Wr~", "~"),
+        ("ACL", "GETUSER", "e2"),
+        ("ACL", "DELUSER", "e2"),
         ("ACL", "SETUSER", "e1", "~a b"),
         ("ACL", "SETUSER", "e1", "bogus"),
         ("ACL", "SETUSER", "e1", "(bogus)"),
@@ -468,3 +473,72 @@ def test_client_list_user_field_and_kill_by_user(pair) -> None:
         results.append(replies)
     assert results[0] == results[1]
     assert results[0][0] == b"user=k1"
+
+
+# ------------------------------------------------------------------ random rules
+
+_KEYS = ["a1", "b1", "c1", "ab", "zz"]
+_CHANNELS = ["x", "xy", "y"]
+
+
+def _sample_commands(rnd: random.Random) -> list[list[str]]:
+    def key() -> str:
+        return rnd.choice(_KEYS)
+
+    channel = rnd.choice(_CHANNELS)
+    return [
+        ["get", key()], ["set", key(), "v"], ["set", key(), "v", "GET"], ["del", key(), key()],
+        ["mset", key(), "1", key(), "2"], ["mget", key(), key(), key()], ["copy", key(), key()],
+        ["lmove", key(), key(), "left", "right"], ["rename", key(), key()], ["exists", key()],
+        ["zunionstore", key(), "2", key(), key()], ["sort", key(), "store", key()],
+        ["sintercard", "2", key(), key()], ["blpop", key(), key(), "0"],
+        ["publish", channel, "m"], ["subscribe", channel, rnd.choice(_CHANNELS)],
+        ["psubscribe", rnd.choice(["x*", "x", "y"])], ["config", "get", "x"],
+        ["config", "set", "x", "y"], ["select", rnd.choice("012")], ["ping"],
+        ["hset", key(), "f", "v"], ["getex", key(), "persist"], ["object", "encoding", key()],
+        ["bitop", "and", key(), key(), key()], ["smove", key(), key(), "m"],
+        ["zrangestore", key(), key(), "0", "1"], ["getdel", key()],
+    ]
+
+
+def _random_rule(rnd: random.Random, names: list[str], categories: list[str]) -> str:
+    def key_rule() -> str:
+        return rnd.choice(["~", "%R~", "%W~", "%RW~"]) + rnd.choice(["a*", "b*", "*1", "ab"])
+
+    roll = rnd.random()
+    if roll < 0.25:
+        return rnd.choice("+-") + rnd.choice(names)
+    if roll < 0.5:
+        return rnd.choice("+-") + "@" + rnd.choice(categories)
+    if roll < 0.55:
+        return rnd.choice(["+@all", "-@all", "+select|1", "+get|x", "allkeys", "allchannels"])
+    if roll < 0.75:
+        return key_rule()
+    if roll < 0.85:
+        return "&" + rnd.choice(["x*", "x", "y"])
+    return "(" + " ".join([key_rule(), rnd.choice(["+@all", "+@read", "+@write", "+get"]),
+                           "&" + rnd.choice(["x", "y*"])]) + ")"
+
+
+def test_random_rules_describe_and_dry_run_as_redis(pair) -> None:
+    """Seeded random users: the same SETUSER reply, the same description, and the same
+    ACL DRYRUN verdict for sample commands (keys with %R~/%W~, channels, selectors)."""
+    rnd = random.Random(7015)
+    ember, real = pair
+    with Connection(ember.port) as ours:
+        categories = [c.decode() for c in parsed(ours.request(("ACL", "CAT")))]
+        names = sorted({name.decode() for category in categories
+                        for name in parsed(ours.request(("ACL", "CAT", category)))}
+                       - {"client|no-touch", "client|setinfo"})  # Redis 7.2's
+    with Connection(ember.port) as ours, Connection(real.port) as theirs:
+        for _ in range(120):
+            rules = [_random_rule(rnd, names, categories) for _ in range(rnd.randint(1, 7))]
+            command = ("ACL", "SETUSER", "rnd", "reset", *rules)
+            assert ours.request(command) == theirs.request(command), rules
+            described = ("ACL", "GETUSER", "rnd")
+            assert normalized(ours.request(described)) == normalized(theirs.request(described))
+            for argv in rnd.sample(_sample_commands(rnd), 6):
+                dry_run = ("ACL", "DRYRUN", "rnd", *argv)
+                assert ours.request(dry_run) == theirs.request(dry_run), (rules, argv)
+        ours.request(("ACL", "DELUSER", "rnd"))
+        theirs.request(("ACL", "DELUSER", "rnd"))
