@@ -19,6 +19,9 @@ from server.state import REDIS_VERSION
 
 group = CommandGroup("connection", category="connection")
 
+# What the slow log shows in place of credentials.
+REDACTED = b"(redacted)"
+
 _CONNECTION_FLAGS = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY
 
 
@@ -84,15 +87,20 @@ def authenticate(ctx: CommandContext, username: bytes, password: bytes,
                history=(("6.0.0", "Added ACL style (username and password)."),),
                syntax="[username]@6.0.0 password")
 def auth_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """AUTH [username] password"""
+    """AUTH [username] password
+
+    The credentials are redacted from the slow log, as Redis does.
+    """
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
-    if len(argv) == 2:
+    credentials = argv[1:]
+    argv[1:] = [REDACTED] * len(credentials)
+    if len(credentials) == 1:
         if "nopass" in ctx.server.acl.default_user.flags:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
-        username, password = b"default", argv[1]
+        username, password = b"default", credentials[0]
     else:
-        username, password = argv[1], argv[2]
+        username, password = credentials
     authenticate(ctx, username, password, argv[0])
     return OK
 
@@ -122,6 +130,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         remaining = len(argv) - index - 1
         if word == b"AUTH" and remaining >= 2:
             credentials = (argv[index + 1], argv[index + 2])
+            argv[index + 1] = argv[index + 2] = REDACTED
             index += 3
         elif word == b"SETNAME" and remaining >= 1:
             new_name = argv[index + 1]

@@ -542,3 +542,21 @@ def test_random_rules_describe_and_dry_run_as_redis(pair) -> None:
                 assert ours.request(dry_run) == theirs.request(dry_run), (rules, argv)
         ours.request(("ACL", "DELUSER", "rnd"))
         theirs.request(("ACL", "DELUSER", "rnd"))
+
+
+def test_credentials_and_rules_are_redacted_from_the_slow_log(pair) -> None:
+    logged = []
+    for server in pair:
+        with Connection(server.port) as client:
+            client.request(("CONFIG", "SET", "slowlog-log-slower-than", "0"))
+            client.request(("SLOWLOG", "RESET"))
+            for command in (("ACL", "SETUSER", "sl", "on", ">pw", "+@all"), ("AUTH", "sl", "pw"),
+                            ("AUTH", "pw"), ("HELLO", "2", "AUTH", "sl", "pw", "SETNAME", "n"),
+                            ("ACL", "SETUSER", "bad name", "x")):
+                client.request(command)
+            client.request(("CONFIG", "SET", "slowlog-log-slower-than", "10000"))
+            entries = parsed(client.request(("SLOWLOG", "GET", "10")))
+            logged.append([entry[3] for entry in entries])
+            client.request(("ACL", "DELUSER", "sl"))
+    assert logged[0] == logged[1]
+    assert [b"AUTH", b"(redacted)", b"(redacted)"] in logged[0]
