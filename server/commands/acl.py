@@ -1,5 +1,5 @@
 """ACL commands: SETUSER, GETUSER, DELUSER, USERS, WHOAMI, LIST, CAT, LOG, GENPASS,
-DRYRUN, SAVE, LOAD and HELP, over the users of server/acl.py.
+DRYRUN, SAVE, LOAD and HELP, over the users of server/acl_users.py.
 
 Permission checks are not here: the executor refuses commands (NOPERM) before any
 handler runs. These handlers change and show the rules.
@@ -13,7 +13,7 @@ from typing import Any
 from protocol.replies import OK, Double, Map, SetReply
 from server import errors
 from server.acl import (
-    REASON_NAMES, USER_FLAG_ORDER, AclRuleError, Selector, User, has_spaces,
+    DENIED_COMMAND, REASON_NAMES, USER_FLAG_ORDER, AclRuleError, Selector, User, has_spaces,
     merge_selector_args,
 )
 from server.acl_users import generate_password
@@ -21,7 +21,9 @@ from server.commands.args import parse_int
 from server.commands.server import help_reply
 from server.context import CommandContext
 from server.errors import CommandError
-from server.registry import ACL_CATEGORY_ORDER, ADMIN, LOADING, NOSCRIPT, SENTINEL, STALE, CommandGroup
+from server.registry import (
+    ACL_CATEGORY_ORDER, ADMIN, LOADING, NOSCRIPT, SENTINEL, STALE, CommandGroup,
+)
 
 group = CommandGroup("server")
 
@@ -234,13 +236,10 @@ def acl_dryrun_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     if denial is None:
         return OK
     reason, _, denied_object = denial
-    if reason == REASON_CODES["command"]:
+    if reason == DENIED_COMMAND:
         return b"This user has no permissions to run the '%s' command" % spec.name.encode()
-    kind = b"key" if reason == REASON_CODES["key"] else b"channel"
+    kind = REASON_NAMES[reason].encode()
     return b"This user has no permissions to access the '%s' %s" % (denied_object, kind)
-
-
-REASON_CODES = {name: code for code, name in REASON_NAMES.items()}
 
 
 @group.subcommand(acl_container, "SAVE", 2, _ACL_FLAGS, since="6.0.0",
