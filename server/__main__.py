@@ -15,11 +15,15 @@ import os
 import resource
 import sys
 import time
+from typing import Callable
 
+from server.acl import CommandTable, validate_user_declaration
+from server.commands import ALL_GROUPS
 from server.config import (
     RESERVED_FDS, Config, ConfigFileError, ConfigOpenError, command_line_config,
     read_config_file,
 )
+from server.registry import Registry
 from server.state import EMBERKV_VERSION, REDIS_VERSION
 
 log = logging.getLogger("emberkv")
@@ -33,6 +37,7 @@ def load_config(argv: list[str], stdin_text: str | None = None) -> Config:
     Redis builds it: options always follow a newline, so they start at line 2 when there
     is no file (the line numbers of FATAL reports depend on it)."""
     config = Config()
+    config.check_user = _user_declaration_checker()
     config_path, from_stdin, options = command_line_config(argv)
     text = ""
     if config_path is not None:
@@ -46,6 +51,19 @@ def load_config(argv: list[str], stdin_text: str | None = None) -> Config:
 
         command_registry(config)  # a bad rename-command line is a config error, as in Redis
     return config
+
+
+def _user_declaration_checker() -> Callable[[list[bytes], set[bytes]], tuple[int, str] | None]:
+    """Checks `user` lines as the config is read; the command table it needs is built
+    at the first such line."""
+    tables: list[CommandTable] = []
+
+    def check(args: list[bytes], seen: set[bytes]) -> tuple[int, str] | None:
+        if not tables:
+            tables.append(CommandTable(Registry(ALL_GROUPS)))
+        return validate_user_declaration(args, tables[0], seen)
+
+    return check
 
 
 def adjust_open_files_limit(config: Config) -> None:

@@ -32,6 +32,7 @@ from persistence.snapshot import (
     SaveChild, SaveOptions, due_save_point, remove_quietly, save_file, temp_name,
 )
 from server import errors, info
+from server.acl import AclRuleError
 from server.clock import now_ms
 from server.commands import command_registry
 from server.config import Config, ConfigError, check_open_files_limit
@@ -163,6 +164,7 @@ class App:
             os.chdir(directory)
         except OSError as error:
             raise SystemExit(f"Can't chdir to '{directory}': {error.strerror}") from None
+        self._load_acl_users()
         # Loading happens with the listeners open, as in Redis: clients get -LOADING.
         self.server.is_loading = bool(self.config["appendonly"]) or os.path.exists(
             self.config["dbfilename"])
@@ -176,6 +178,27 @@ class App:
         else:
             await self.rdb.load_at_startup()
         log.log(NOTICE, "Ready to accept connections tcp")
+
+    def _load_acl_users(self) -> None:
+        """ACLLoadUsersAtStartup: `user` lines of the config file, or the aclfile, never
+        both; any error stops the server."""
+        acl = self.server.acl
+        path = self.config["aclfile"]
+        if path and self.config.user_declarations:
+            raise SystemExit(
+                "Configuring Redis with users defined in redis.conf and at the same setting "
+                "an ACL file path is invalid. This setup is very likely to lead to "
+                "configuration errors and security holes, please define either an ACL file "
+                "or declare users directly in your redis.conf, but not both.")
+        try:
+            acl.load_config_users(self.config.user_declarations)
+        except AclRuleError as error:
+            log.warning("%s", error.reason)
+            raise SystemExit("Critical error while loading ACLs. Exiting.") from None
+        if path:
+            problems = acl.load_file(path)
+            if problems is not None:
+                raise SystemExit(f"Aborting Redis startup because of ACL errors: {problems}")
 
     async def _listen(self) -> None:
         assert self.loop is not None

@@ -586,9 +586,9 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("maxclients", int_type(1, UINT_MAX), 10000),
     Directive("requirepass", STRING, "", sensitive=True),
     Directive("acl-pubsub-default", enum_type("allchannels", "resetchannels"),
-              "resetchannels", recorded="no ACL users beyond the default one"),
-    Directive("aclfile", STRING, "", mutable=False, recorded="no ACL files"),
-    Directive("acllog-max-len", NONNEG_LONG, 128, recorded="no ACL log"),
+              "resetchannels"),
+    Directive("aclfile", STRING, "", mutable=False),
+    Directive("acllog-max-len", NONNEG_LONG, 128),
     Directive("client-output-buffer-limit", OBUF_LIMITS, OBUF_DEFAULTS),
     Directive("client-query-buffer-limit", memory_type(1024**2), 1024**3),
     Directive("proto-max-bulk-len", memory_type(1024**2), 512 * 1024**2),
@@ -868,6 +868,14 @@ class Config:
     # `rename-command old new` lines as (line number, line, old, new): applied to the
     # command table by the application (server/registry.py Registry.rename).
     command_renames: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # `user name rules...` lines (ACL users, loaded by server/acl.py once the command
+    # table exists), each checked as it is read by `check_user` when one is installed:
+    # it returns (index of the word to quote, reason) for a bad declaration.
+    user_declarations: list[list[bytes]] = field(default_factory=list)
+    check_user: Callable[[list[bytes], set[bytes]], tuple[int, str] | None] | None = None
+    # What CONFIG REWRITE writes for `user` (server/acl.py installs it): the lines, or
+    # None to drop every `user` line (users then live in the aclfile).
+    user_lines: Callable[[], list[str] | None] | None = None
     _listeners: dict[str, list[Listener]] = field(default_factory=dict)
     _save_seen_in_file: bool = False
 
@@ -1001,6 +1009,9 @@ class Config:
                 raise ConfigFileError(number, line, error.reason) from None
             if name in DEPRECATED_DIRECTIVES and len(args) == 2:
                 continue
+            if name == "user" and len(args) >= 2:
+                self._declare_user(number, line, words)
+                continue
             if name == "include" and len(args) == 2:
                 self.load_include(args[1])
                 continue
@@ -1008,6 +1019,18 @@ class Config:
                 self.command_renames.append((number, line, args[1], args[2]))
                 continue
             raise ConfigFileError(number, line, "Bad directive or wrong number of arguments")
+
+    def _declare_user(self, number: int, line: str, words: list[bytes]) -> None:
+        declaration = words[1:]
+        if self.check_user is not None:
+            seen = {declared[0] for declared in self.user_declarations}
+            problem = self.check_user(declaration, seen)
+            if problem is not None:
+                index, reason = problem
+                word = words[index].decode("utf-8", "surrogateescape")
+                raise ConfigFileError(number, line,
+                                      f"Error in user declaration '{word}': {reason}")
+        self.user_declarations.append(declaration)
 
     def _load_directive(self, directive: Directive, args: list[str]) -> None:
         if not directive.type.multi_arg and len(args) != 1:
@@ -1062,8 +1085,9 @@ class Config:
             words = split_inline_args(line.encode("utf-8", "surrogateescape"))
             name = words[0].decode("utf-8", "surrogateescape").lower() if words else ""
             directive = DIRECTIVE_BY_NAME.get(name)
-            # include and rename-command lines are kept as they are, as Redis keeps them.
-            if directive is None and name not in ("include", "rename-command"):
+            # include, rename-command and user lines are not directives; Redis keeps
+            # them (user lines are rewritten below).
+            if directive is None and name not in ("include", "rename-command", "user"):
                 lines.append("# ??? " + line)
                 continue
             key = directive.name if directive is not None else name
@@ -1080,6 +1104,15 @@ class Config:
                     lines[reuse.pop(0)] = new_line
                 elif force:
                     appended.append(new_line)
+        user_lines = self.user_lines() if self.user_lines is not None else None
+        if self.user_lines is not None:
+            rewritten.add("user")
+        for new_line in user_lines or []:
+            reuse = old_lines.get("user")
+            if reuse:
+                lines[reuse.pop(0)] = new_line
+            else:
+                appended.append(new_line)
         for name, numbers in old_lines.items():
             if name in rewritten:
                 for number in numbers:

@@ -97,14 +97,17 @@ class ClientConnection(asyncio.Protocol):
             transport.write(encode_error("ERR max number of clients reached"))
             transport.close()
             return
-        if (config["protected-mode"] and not config["requirepass"]
+        acl = server.acl
+        if (config["protected-mode"] and "nopass" in acl.default_user.flags
                 and peer and not _is_loopback(str(peer[0]))):
             server.stats.rejected_connections += 1
             transport.write(encode_error(PROTECTED_MODE_DENIED))
             transport.close()
             return
         client = ClientState(address, _format_address(sock_name), fd)
-        client.is_authenticated = not config["requirepass"]
+        client.user = acl.default_user
+        client.has_logged_in = client.is_authenticated = acl.is_default_open
+        client.update_command_filter()
         client.push = self.push
         client.close = self.close_soon
         client.deliver_late_reply = self._deliver_late_reply

@@ -32,7 +32,9 @@ class ClientState:
         self.name = b""
         self.lib_name = b""
         self.lib_version = b""
-        self.user = "default"
+        # The ACL user (server/acl.py); None is Redis's superuser, for clients no
+        # connection made (AOF replay, tests): nothing is checked.
+        self.user: Any = None
         self.is_authenticated = True
         self.created_ms = now_ms()
         self.last_interaction_ms = self.created_ms
@@ -81,8 +83,11 @@ class ClientState:
         return bool(self.channels or self.patterns or self.shard_channels)
 
     def update_command_filter(self) -> None:
-        """Recompute needs_command_filter after MULTI, EXEC/DISCARD or a (un)subscribe."""
-        self.needs_command_filter = self.in_multi or (self.protocol == 2 and self.is_subscribed)
+        """Recompute needs_command_filter after MULTI, EXEC/DISCARD, a (un)subscribe, or
+        a change of ACL user or of its rules (a user allowed everything is not checked)."""
+        self.needs_command_filter = (
+            self.in_multi or (self.protocol == 2 and self.is_subscribed)
+            or (self.user is not None and self.user.is_restricted))
 
 
 class ClientSession:
@@ -90,7 +95,7 @@ class ClientSession:
 
     __slots__ = ("in_multi", "multi_queue", "multi_failed", "in_exec", "watched",
                  "watch_touched", "channels", "patterns", "shard_channels",
-                 "deliver_late_reply")
+                 "deliver_late_reply", "has_logged_in")
 
     def __init__(self) -> None:
         self.in_multi = False
@@ -105,6 +110,10 @@ class ClientSession:
         # Installed by the connection: a reply that arrives late (a blocked command
         # served or timed out), then the client's pipelined requests resume.
         self.deliver_late_reply: Callable[[Any], None] | None = None
+        # Redis's c->authenticated: AUTH succeeded, or the default user needed no
+        # password when the client connected. is_authenticated (what the executor
+        # tests) is this, or the default user being open now.
+        self.has_logged_in = False
 
 
 def _session_attribute(name: str) -> property:
@@ -119,6 +128,27 @@ def _session_attribute(name: str) -> property:
 
 for _name in ClientSession.__slots__:
     setattr(ClientState, _name, _session_attribute(_name))
+
+
+def describe_client(client: ClientState, server: Any = None) -> bytes:
+    """One CLIENT LIST line, in Redis 7.0's field order (also ACL LOG's client-info)."""
+    now = now_ms()
+    age = (now - client.created_ms) // 1000
+    idle = (now - client.last_interaction_ms) // 1000
+    qbuf = client.query_buffer_bytes()
+    omem = client.output_buffer_bytes()
+    command = client.last_command
+    user = client.user.display_name if client.user is not None else "(superuser)"
+    return (
+        f"id={client.id} addr={client.address} laddr={client.local_address} fd={client.fd} "
+        f"name={client.name.decode('utf-8', 'replace')} age={age} idle={idle} "
+        f"flags={client.flags} db={client.db_index} sub={len(client.channels)} "
+        f"psub={len(client.patterns)} ssub={len(client.shard_channels)} "
+        f"multi={len(client.multi_queue) if client.in_multi else -1} "
+        f"qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
+        f"omem={omem} tot-mem={qbuf + omem} events=r cmd={command} user={user} "
+        f"redir=-1 resp={client.protocol}"
+    ).encode("utf-8", "surrogateescape")
 
 
 class CommandContext:

@@ -132,6 +132,49 @@ SINTERCARD_TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of a
 
 NOT_ALLOWED_IN_MULTI = "ERR Command not allowed inside a transaction"
 
+# ACL (server/acl.py, server/commands/acl.py).
+NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
+NOPERM_CHANNEL = (
+    "NOPERM this user has no permissions to access one of the channels used as arguments")
+# EXEC re-checks queued commands: the reasons it gives, by denial (acl.DENIED_*).
+NOPERM_CHANGED_IN_MULTI = (
+    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
+    "EXEC call. This command is no longer allowed for the following reason: %s")
+_EXEC_DENIAL_REASONS = {
+    1: "no permission to execute the command or subcommand",
+    2: "no permission to touch the specified keys",
+    4: "no permission to access one of the channels used as arguments",
+}
+ACL_NO_FILE = (
+    "ERR This Redis instance is not configured to use an ACL file. You may want to specify "
+    "users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a "
+    "Redis configuration file set) in order to store users in the Redis configuration.")
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_UNMATCHED_PARENTHESIS = "ERR Unmatched parenthesis in acl selector starting at '%s'."
+ACL_BAD_MODIFIER = "ERR Error in ACL SETUSER modifier '%s': %s"
+ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed"
+ACL_UNKNOWN_CATEGORY = "ERR Unknown category '%s'"
+ACL_GENPASS_BITS = (
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a "
+    "positive number up to %d")
+ACL_DRYRUN_NO_USER = "ERR User '%s' not found"
+ACL_DRYRUN_NO_COMMAND = "ERR Command '%s' not found"
+NO_SUCH_USER = "ERR No such user '%s'"
+ACL_SAVE_FAILED = (
+    "ERR There was an error trying to save the ACLs. Please check the server logs for more "
+    "information")
+
+
+def noperm(reason: int, command_name: str) -> str:
+    """processCommand's NOPERM text for an acl.DENIED_* reason."""
+    if reason == 1:
+        return f"NOPERM this user has no permissions to run the '{command_name}' command"
+    return NOPERM_KEY if reason == 2 else NOPERM_CHANNEL
+
+
+def noperm_in_exec(reason: int) -> str:
+    return NOPERM_CHANGED_IN_MULTI % _EXEC_DENIAL_REASONS.get(reason, "no permission")
+
 
 def subscribe_mode(command_name: str) -> str:
     return (f"ERR Can't execute '{command_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "

@@ -5,9 +5,10 @@ execute(ctx, argv) → reply value:
   loading gate → time snapshot → handler → statistics, slow log, MONITOR feed → write
   stream → [blocked clients served].
 The command filter is one flag per client (ClientState.needs_command_filter), set only
-in MULTI (commands are checked, then queued: server/commands/transactions.py) and in
-RESP2 subscribe mode (only the pub/sub commands, PING, QUIT and RESET run); everyone
-else pays that one test. Clients blocked on keys a write made ready are served right
+in MULTI (commands are checked, then queued: server/commands/transactions.py), in
+RESP2 subscribe mode (only the pub/sub commands, PING, QUIT and RESET run) and for an
+ACL user not allowed everything (server/acl.py: NOPERM); everyone else pays that one
+test. Clients blocked on keys a write made ready are served right
 after the command that did it (server/blocking.py); that check sits inside the
 "something was written" branch, so reads pay nothing for it.
 Handlers hold semantics only. They raise CommandError for error replies; any other
@@ -97,13 +98,18 @@ class Executor:
 
     def _execute_filtered(self, ctx: CommandContext, spec: CommandSpec,
                           argv: list[bytes]) -> Any:
-        """execute() for a client in MULTI or in RESP2 subscribe mode: Redis's
-        processCommand checks in its order, a refusal failing an open transaction."""
+        """execute() for a client in MULTI, in RESP2 subscribe mode or with an ACL user
+        not allowed everything: Redis's processCommand checks in its order, a refusal
+        failing an open transaction."""
         client = ctx.client
         refusal: str | None = None
         if not client.is_authenticated and not spec.is_no_auth:
             refusal = errors.NOAUTH
-        elif self.server.has_command_gates:
+        elif (client.user is not None and client.user.is_restricted
+              and not (client.in_multi and spec.is_no_multi)):
+            # (A NO_MULTI command in MULTI is refused as such before any ACL check.)
+            refusal = self._acl_refusal(client, spec, argv)
+        if refusal is None and self.server.has_command_gates:
             refusal = self._gate_refusal(spec)
         if (refusal is None and client.protocol == 2 and client.is_subscribed
                 and spec.name not in _SUBSCRIBE_MODE_COMMANDS):
@@ -119,6 +125,17 @@ class Executor:
                 client.multi_failed = True
             return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
+
+    def _acl_refusal(self, client: Any, spec: CommandSpec, argv: list[bytes]) -> str | None:
+        """The NOPERM error when the client's ACL user may not run this (the denial is
+        recorded in the ACL log), else None."""
+        denial = client.user.check(spec, argv)
+        if denial is None:
+            return None
+        reason, _, denied_object = denial
+        client.last_command = spec.name  # Redis's log shows the refused command
+        self.server.acl.record_denial(client, reason, denied_object)
+        return errors.noperm(reason, spec.name)
 
     def _gate_refusal(self, spec: CommandSpec) -> str | None:
         server = self.server

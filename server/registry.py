@@ -311,7 +311,9 @@ class CommandSpec:
     since: str = "1.0.0"
     complexity: str = ""
     key_specs: tuple[KeySpec, ...] = ()
-    get_keys: Callable[[Argv], list[bytes]] | None = None
+    # For keys the specs cannot find (SORT's STORE): each key with its flags, as
+    # Redis's getkeys procs give them.
+    get_keys: Callable[[Argv], list[tuple[bytes, tuple[str, ...]]]] | None = None
     # For a key spec flagged variable_flags: the flags a given argv really implies (SET
     # without GET only overwrites), as Redis's getkeys procs refine them.
     key_flags: Callable[[Argv], tuple[str, ...]] | None = None
@@ -366,10 +368,9 @@ class CommandSpec:
 
     def keys_with_flags(self, argv: Argv) -> list[tuple[bytes, tuple[str, ...]]]:
         """Each key of a full argv with its spec's flags, spec by spec, as COMMAND
-        GETKEYSANDFLAGS lists them. A get_keys function's keys take the first spec's flags."""
+        GETKEYSANDFLAGS lists them (a get_keys function gives its own flags)."""
         if self.get_keys is not None:
-            flags = self.key_specs[0].flags if self.key_specs else ()
-            found = [(key, flags) for key in self.get_keys(argv)]
+            found = self.get_keys(argv)
         else:
             found = [(key, spec.flags) for spec in self.key_specs for key in spec.keys_in(argv)]
         if self.key_flags is not None:

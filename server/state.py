@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from server.acl_users import AccessControl
 from server.blocking import BlockingRegistry
 from server.clock import now_ms
 from server.config import Config
@@ -196,6 +197,11 @@ class ServerState:
         self.add_info_provider("stats", self.pubsub.info_fields)
         self.notifier = KeyspaceNotifier(self)
         self.executor: Any = None
+        # ACL users (server/acl.py); the default user's password follows requirepass.
+        self.acl = AccessControl(registry, config, self.clients)
+        self.acl.set_default_password(config["requirepass"])
+        config.on_change("requirepass", self.acl.set_default_password)
+        config.user_lines = self.acl.config_file_lines
         # BGREWRITEAOF, installed by the application: starts the rewrite or raises
         # CommandError with the reply.
         self.start_aof_rewrite: Callable[[], None] | None = None

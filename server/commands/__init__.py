@@ -2,7 +2,7 @@
 with the config file's rename-command lines applied on top (command_registry)."""
 
 from server.commands import (
-    bitmaps, blocking, connection, hashes, hyperloglog, keys, lists, pubsub, server, sets, sort,
+    acl, bitmaps, blocking, connection, hashes, hyperloglog, keys, lists, pubsub, server, sets, sort,
     strings, transactions, zsets,
 )
 from server.config import Config, ConfigFileError
@@ -24,6 +24,7 @@ ALL_GROUPS = (
     blocking.zset_group,
     pubsub.group,
     transactions.group,
+    acl.group,
 )
 
 

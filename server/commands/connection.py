@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from protocol.replies import OK, PONG, Map, SimpleString, Verbatim
 from server import errors
-from server.clock import now_ms
 from server.commands.args import parse_int
 from server.commands.pubsub import leave_all
 from server.commands.transactions import reset_client_state
-from server.context import ClientState, CommandContext
+from server.context import ClientState, CommandContext, describe_client
+from server.acl import DENIED_AUTH
 from server.errors import CommandError
 from server.registry import (
     ADMIN, ALLOW_BUSY, FAST, LOADING, NO_AUTH, NOSCRIPT, SENTINEL, STALE, CommandGroup,
@@ -19,6 +18,9 @@ from server.registry import (
 from server.state import REDIS_VERSION
 
 group = CommandGroup("connection", category="connection")
+
+# What the slow log shows in place of credentials.
+REDACTED = b"(redacted)"
 
 _CONNECTION_FLAGS = NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY
 
@@ -64,13 +66,20 @@ def select_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     return OK
 
 
-def check_password(ctx: CommandContext, username: bytes, password: bytes) -> bool:
-    required = ctx.server.config["requirepass"]
-    if username != b"default":
-        return False
-    if not required:
-        return True
-    return hmac.compare_digest(password, required.encode("utf-8", "surrogateescape"))
+def authenticate(ctx: CommandContext, username: bytes, password: bytes,
+                 command_name: bytes) -> None:
+    """ACLAuthenticateUser: log the client in as the user, or record the failure in the
+    ACL log (its object is the command name as sent) and refuse."""
+    acl = ctx.server.acl
+    client = ctx.client
+    user = acl.authenticate(username, password)
+    if user is None:
+        acl.record_denial(client, DENIED_AUTH, command_name, username=username)
+        raise CommandError(errors.WRONGPASS)
+    client.user = user
+    client.has_logged_in = True
+    client.is_authenticated = True
+    client.update_command_filter()
 
 
 @group.command("AUTH", -2, _CONNECTION_FLAGS, summary="Authenticate to the server",
@@ -78,19 +87,21 @@ def check_password(ctx: CommandContext, username: bytes, password: bytes) -> boo
                history=(("6.0.0", "Added ACL style (username and password)."),),
                syntax="[username]@6.0.0 password")
 def auth_command(ctx: CommandContext, argv: list[bytes]) -> Any:
-    """AUTH [username] password"""
+    """AUTH [username] password
+
+    The credentials are redacted from the slow log, as Redis does.
+    """
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
-    if len(argv) == 2:
-        if not ctx.server.config["requirepass"]:
+    credentials = argv[1:]
+    argv[1:] = [REDACTED] * len(credentials)
+    if len(credentials) == 1:
+        if "nopass" in ctx.server.acl.default_user.flags:
             raise CommandError(errors.AUTH_NOT_CONFIGURED)
-        username, password = b"default", argv[1]
+        username, password = b"default", credentials[0]
     else:
-        username, password = argv[1], argv[2]
-    if not check_password(ctx, username, password):
-        raise CommandError(errors.WRONGPASS)
-    ctx.client.is_authenticated = True
-    ctx.client.user = username.decode("utf-8", "replace")
+        username, password = credentials
+    authenticate(ctx, username, password, argv[0])
     return OK
 
 
@@ -119,6 +130,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         remaining = len(argv) - index - 1
         if word == b"AUTH" and remaining >= 2:
             credentials = (argv[index + 1], argv[index + 2])
+            argv[index + 1] = argv[index + 2] = REDACTED
             index += 3
         elif word == b"SETNAME" and remaining >= 1:
             new_name = argv[index + 1]
@@ -127,10 +139,7 @@ def hello_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             raise CommandError(
                 "ERR Syntax error in HELLO option '%s'" % errors.arg_text(argv[index]))
     if credentials is not None:
-        if not check_password(ctx, *credentials):
-            raise CommandError(errors.WRONGPASS)
-        client.is_authenticated = True
-        client.user = credentials[0].decode("utf-8", "replace")
+        authenticate(ctx, credentials[0], credentials[1], argv[0])
     if not client.is_authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise "
@@ -170,9 +179,12 @@ def reset_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             ctx.server.monitors.remove(client)
         except ValueError:
             pass
-    if ctx.server.config["requirepass"]:
-        client.is_authenticated = False
-    client.user = "default"
+    # RESET logs the client out: back to the default user, authenticated only if that
+    # user needs no password (clearClientConnectionState).
+    acl = ctx.server.acl
+    client.user = acl.default_user
+    client.has_logged_in = acl.is_default_open
+    client.is_authenticated = acl.is_default_open
     client.update_command_filter()
     return SimpleString(b"RESET")
 
@@ -207,26 +219,6 @@ def validate_client_name(name: bytes) -> None:
     if any(byte < 33 or byte > 126 for byte in name):
         raise CommandError(
             "ERR Client names cannot contain spaces, newlines or special characters.")
-
-
-def describe_client(client: ClientState, server: Any) -> bytes:
-    """One CLIENT LIST line, in Redis 7.0's field order."""
-    now = now_ms()
-    age = (now - client.created_ms) // 1000
-    idle = (now - client.last_interaction_ms) // 1000
-    qbuf = client.query_buffer_bytes()
-    omem = client.output_buffer_bytes()
-    command = client.last_command
-    return (
-        f"id={client.id} addr={client.address} laddr={client.local_address} fd={client.fd} "
-        f"name={client.name.decode('utf-8', 'replace')} age={age} idle={idle} "
-        f"flags={client.flags} db={client.db_index} sub={len(client.channels)} "
-        f"psub={len(client.patterns)} ssub={len(client.shard_channels)} "
-        f"multi={len(client.multi_queue) if client.in_multi else -1} "
-        f"qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
-        f"omem={omem} tot-mem={qbuf + omem} events=r cmd={command} user={client.user} "
-        f"redir=-1 resp={client.protocol}"
-    ).encode()
 
 
 @group.subcommand(client_command, "ID", 2, _CLIENT_FLAGS, since="5.0.0", complexity="O(1)",
@@ -365,7 +357,10 @@ def client_kill_command(ctx: CommandContext, argv: list[bytes]) -> Any:
         elif word == b"LADDR":
             filters.append(lambda c, v=text: c.local_address == v)
         elif word == b"USER":
-            filters.append(lambda c, v=text: c.user == v)
+            wanted_user = ctx.server.acl.users.get(value)
+            if wanted_user is None:
+                raise CommandError(errors.NO_SUCH_USER % errors.arg_text(value))
+            filters.append(lambda c, v=wanted_user: c.user is v)
         elif word == b"TYPE":
             kind = value.lower()
             if kind not in (b"normal", b"master", b"replica", b"slave", b"pubsub"):

@@ -214,10 +214,10 @@ def sort_generic(ctx: CommandContext, argv: list[bytes], is_readonly: bool) -> A
     return len(output)
 
 
-def sort_keys(argv: list[bytes]) -> list[bytes]:
-    """COMMAND GETKEYS for SORT (Redis's sortGetKeys): the key, and the last STORE's
-    destination, skipping the arguments of LIMIT, GET and BY."""
-    keys = [argv[1]]
+def sort_keys(argv: list[bytes]) -> list[tuple[bytes, tuple[str, ...]]]:
+    """The keys of SORT with their flags (Redis's sortGetKeys): the key, read, and the
+    last STORE's destination, overwritten, skipping the arguments of LIMIT, GET and BY."""
+    keys = [(argv[1], ("RO", "access"))]
     store: bytes | None = None
     skips = {b"LIMIT": 2, b"GET": 1, b"BY": 1}
     index = 2
@@ -228,7 +228,7 @@ def sort_keys(argv: list[bytes]) -> list[bytes]:
         elif word == b"STORE" and index + 1 < len(argv):
             store = argv[index + 1]
         index += 1
-    return keys + ([store] if store is not None else [])
+    return keys + ([(store, ("OW", "update"))] if store is not None else [])
 
 
 # ------------------------------------------------------------------ Sort commands

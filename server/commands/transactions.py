@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.replies import NULL_ARRAY, OK
+from protocol.replies import NULL_ARRAY, OK, ErrorReply
+from server import errors
 from server.context import ClientState, CommandContext
 from server.errors import CommandError
 from server.registry import (
@@ -76,6 +77,14 @@ def run_transaction(ctx: CommandContext, queue: list[tuple[Any, list[bytes]]]) -
     writes.begin_unit()
     try:
         for spec, argv in queue:
+            user = client.user
+            if user is not None and user.is_restricted:
+                # The rules may have changed since the command was queued.
+                denial = user.check(spec, argv)
+                if denial is not None:
+                    server.acl.record_denial(client, denial[0], denial[2], context="multi")
+                    replies.append(ErrorReply(errors.noperm_in_exec(denial[0])))
+                    continue
             replies.append(executor.call(ctx, spec, argv))
     finally:
         writes.end_unit()
