@@ -300,7 +300,11 @@ class App:
             return
         limit = now_ms() - timeout_s * 1000
         for client in list(self.server.clients.values()):
-            if client.last_interaction_ms < limit and not client.is_monitor and client.close:
+            # As Redis: monitors, blocked clients (their own timeout applies) and
+            # subscribers (waiting for messages is their job) are never idle.
+            if (client.last_interaction_ms < limit and client.close
+                    and not (client.is_monitor or client.blocked is not None
+                             or client.is_subscribed)):
                 log.info("Closing idle client")
                 client.close()
 
