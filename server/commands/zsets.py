@@ -48,6 +48,9 @@ _HEX = re.compile(rb"([+-]?)(0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)
                   rb"(?:[pP][+-]?[0-9]+)?)\Z")
 _INFINITY = re.compile(rb"[+-]?(?:inf|infinity)\Z", re.IGNORECASE)
 _NONZERO_DIGIT = re.compile(rb"[1-9a-fA-F]")
+# A plain decimal of at most 20 characters, no exponent: too short to overflow or to
+# underflow to zero, so float() alone reads it as strtod does (ZADD's common case).
+_SHORT_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 class ZsetLimits(NamedTuple):
@@ -58,8 +61,8 @@ class ZsetLimits(NamedTuple):
 
 
 def listpack_limits(ctx: CommandContext) -> ZsetLimits:
-    config = ctx.server.config
-    return ZsetLimits(config["zset-max-listpack-entries"], config["zset-max-listpack-value"])
+    values = ctx.server.config.values
+    return ZsetLimits(values["zset-max-listpack-entries"], values["zset-max-listpack-value"])
 
 
 def _strtod(text: bytes) -> tuple[float, bool] | None:
@@ -90,6 +93,8 @@ def _strtod(text: bytes) -> tuple[float, bool] | None:
 def parse_score(arg: bytes, message: str = errors.NOT_FLOAT) -> float:
     """A double as Redis's getDoubleFromObject reads it: strtod over the whole
     argument, no leading space, no NaN, no overflow and no underflow to zero."""
+    if len(arg) <= 20 and _SHORT_DECIMAL.fullmatch(arg):
+        return float(arg)
     if not arg or arg[0] in _C_SPACE:
         raise CommandError(message)
     parsed = _strtod(arg)
