@@ -2,7 +2,7 @@
 
 execute(ctx, argv) → reply value:
   lookup (unknown command) → subcommand → arity → [command filter] → auth gate →
-  loading gate → time snapshot → handler → statistics, slow log, MONITOR feed → write
+  loading gate → maxmemory (evictions, -OOM: server/eviction.py) → MISCONF → time snapshot → handler → statistics, slow log, MONITOR feed → write
   stream → [blocked clients served].
 The command filter is one flag per client (ClientState.needs_command_filter), set only
 in MULTI (commands are checked, then queued: server/commands/transactions.py) and in
@@ -90,7 +90,7 @@ class Executor:
         if not client.is_authenticated and not spec.is_no_auth:
             return self._reject(spec, errors.NOAUTH)
         if self.server.has_command_gates:
-            refusal = self._gate_refusal(spec)
+            refusal = self._gate_refusal(spec, client)
             if refusal is not None:
                 return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
@@ -104,7 +104,7 @@ class Executor:
         if not client.is_authenticated and not spec.is_no_auth:
             refusal = errors.NOAUTH
         elif self.server.has_command_gates:
-            refusal = self._gate_refusal(spec)
+            refusal = self._gate_refusal(spec, client)
         if (refusal is None and client.protocol == 2 and client.is_subscribed
                 and spec.name not in _SUBSCRIBE_MODE_COMMANDS):
             refusal = errors.subscribe_mode(spec.name)
@@ -120,10 +120,12 @@ class Executor:
             return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
 
-    def _gate_refusal(self, spec: CommandSpec) -> str | None:
+    def _gate_refusal(self, spec: CommandSpec, client: Any) -> str | None:
         server = self.server
         if server.is_loading and not spec.is_allowed_while_loading:
             return errors.LOADING
+        if server.memory_limit is not None and server.memory_limit.refuses(spec, client):
+            return errors.OOM
         if server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
             # Persistence is failing (AOF write error): Redis refuses writes, and PING
             # too, so a health check notices; reads keep working.

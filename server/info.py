@@ -85,11 +85,6 @@ def bytes_to_human(size: int) -> str:
     return f"{size}B"  # pragma: no cover
 
 
-def lru_clock() -> int:
-    """Redis's 24-bit LRU clock in seconds (LRU_CLOCK_RESOLUTION 1000 ms)."""
-    return (time.time_ns() // 1_000_000 // 1000) & ((1 << 24) - 1)
-
-
 def _cpu(seconds: float) -> str:
     """Redis prints rusage times as "%ld.%06ld" (seconds.microseconds)."""
     micros = round(seconds * 1_000_000)
@@ -145,7 +140,7 @@ def server_section(server: "ServerState") -> list[Field]:
         ("uptime_in_days", uptime_s // 86400),
         ("hz", hz),
         ("configured_hz", hz),
-        ("lru_clock", lru_clock()),
+        ("lru_clock", server.keyspace.lru_clock),
         ("executable", server.executable or os.path.abspath(sys.argv[0])),
         ("config_file", server.config.config_file or ""),
         ("io_threads_active", 0),
@@ -169,21 +164,31 @@ def clients_section(server: "ServerState") -> list[Field]:
 
 
 def memory_section(server: "ServerState") -> list[Field]:
-    used = sample_memory(server)
-    peak = server.used_memory_peak
+    """While maxmemory is set, used_memory is what eviction reads: the startup RSS plus
+    the dataset's account (server/memory.py); without it no account is kept, and
+    used_memory is the process RSS, the dataset what RSS grew by past startup."""
+    rss = sample_memory(server)
     startup = server.used_memory_startup
     clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
                   for c in server.clients.values())
-    overhead = min(used, startup + clients)
-    dataset = used - overhead
+    if server.keyspace.memory is not None:
+        dataset = server.keyspace.memory.dataset_bytes()
+        used = startup + dataset
+        overhead = startup
+        server.used_memory_peak = max(server.used_memory_peak, used)
+    else:
+        used = rss
+        overhead = min(used, startup + clients)
+        dataset = used - overhead
+    peak = server.used_memory_peak
     net_used = used - startup
     system = total_system_memory()
     maxmemory = server.config["maxmemory"]
     return [
         ("used_memory", used),
         ("used_memory_human", bytes_to_human(used)),
-        ("used_memory_rss", used),
-        ("used_memory_rss_human", bytes_to_human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", bytes_to_human(rss)),
         ("used_memory_peak", peak),
         ("used_memory_peak_human", bytes_to_human(peak)),
         ("used_memory_peak_perc", f"{100 * used / peak if peak else 100:.2f}%"),
@@ -211,8 +216,8 @@ def memory_section(server: "ServerState") -> list[Field]:
         ("maxmemory", maxmemory),
         ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", server.config["maxmemory-policy"]),
-        ("mem_fragmentation_ratio", "1.00"),
-        ("mem_fragmentation_bytes", 0),
+        ("mem_fragmentation_ratio", f"{rss / used if used else 1:.2f}"),
+        ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
         ("mem_replication_backlog", 0),
         ("mem_total_replication_buffers", 0),
@@ -286,7 +291,7 @@ def stats_section(server: "ServerState") -> list[Field]:
         ("sync_partial_err", 0),
         ("expired_keys", keyspace.expired_keys),
         ("expired_stale_perc", "0.00"),
-        ("evicted_keys", 0),
+        ("evicted_keys", keyspace.evicted_keys),
         ("evicted_clients", 0),
         ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),

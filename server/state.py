@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from server.blocking import BlockingRegistry
 from server.clock import now_ms
 from server.config import Config
+from server.eviction import MaxMemory
 from server.key_signals import KeySignals
 from server.keyspace import Keyspace
 from server.notifications import KeyspaceNotifier
@@ -164,6 +165,7 @@ class ServerState:
         self.has_command_gates = False
         self._is_loading = False
         self._write_refusal: Callable[[], str | None] | None = None
+        self._memory_limit: Any = None
         self.config_file = config.config_file
         self.executable = ""
         self.replication_id = os.urandom(20).hex()
@@ -197,6 +199,8 @@ class ServerState:
         # RDB snapshots (issue 5), installed by the application: SAVE, BGSAVE, LASTSAVE,
         # FLUSHALL's save and DEBUG RELOAD go through it.
         self.rdb: Any = None
+        # maxmemory, eviction and the access-clock rules (issue 7).
+        self.maxmemory = MaxMemory(self)
 
     @property
     def is_loading(self) -> bool:
@@ -205,7 +209,22 @@ class ServerState:
     @is_loading.setter
     def is_loading(self, value: bool) -> None:
         self._is_loading = value
-        self.has_command_gates = value or self._write_refusal is not None
+        self._refresh_gates()
+
+    def _refresh_gates(self) -> None:
+        self.has_command_gates = (self._is_loading or self._write_refusal is not None
+                                  or self._memory_limit is not None)
+
+    @property
+    def memory_limit(self) -> Any:
+        """server/eviction.py's MaxMemory while maxmemory is set: evicts before each
+        command and says whether it must be refused with -OOM. None otherwise."""
+        return self._memory_limit
+
+    @memory_limit.setter
+    def memory_limit(self, value: Any) -> None:
+        self._memory_limit = value
+        self._refresh_gates()
 
     @property
     def write_refusal(self) -> Callable[[], str | None] | None:
@@ -216,7 +235,7 @@ class ServerState:
     @write_refusal.setter
     def write_refusal(self, value: Callable[[], str | None] | None) -> None:
         self._write_refusal = value
-        self.has_command_gates = self._is_loading or value is not None
+        self._refresh_gates()
 
     def _count_commands(self) -> int:
         total = 0
