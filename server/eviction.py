@@ -139,6 +139,9 @@ class MaxMemory:
             keyspace.memory = None
         keyspace.configure_access(is_lfu=self.kind == _LFU)
         self.pool.clear()
+        # A limit set below what is used is met by the cron too, not only by commands
+        # (Redis starts its eviction time proc on CONFIG SET maxmemory).
+        self.is_unfinished = bool(self.limit)
         self.server.memory_limit = self if self.limit else None
 
     # ------------------------------------------------------------------ measure
@@ -157,6 +160,11 @@ class MaxMemory:
     def refuses(self, spec: Any, client: Any) -> bool:
         """processCommand's maxmemory step: evict, then whether to answer -OOM. EXEC
         passes; it aborts itself when it holds a DENYOOM command (was_out_of_memory)."""
+        memory = self.keyspace.memory
+        if (not memory.pending and not self.is_unfinished
+                and memory.total + self.server.used_memory_startup <= self.limit):
+            self.was_out_of_memory = False  # the usual case, without calls
+            return False
         self.was_out_of_memory = not self.perform_evictions()
         if not self.was_out_of_memory:
             return False

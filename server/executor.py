@@ -124,7 +124,8 @@ class Executor:
         server = self.server
         if server.is_loading and not spec.is_allowed_while_loading:
             return errors.LOADING
-        if server.memory_limit is not None and server.memory_limit.refuses(spec, client):
+        memory_limit = server.memory_limit
+        if memory_limit is not None and memory_limit.refuses(spec, client):
             return errors.OOM
         if server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
             # Persistence is failing (AOF write error): Redis refuses writes, and PING

@@ -19,9 +19,9 @@ non-LFU policy the LRU clock of its last access, under an LFU policy its last de
 time in minutes and logarithmic counter (server/eviction.py has the arithmetic). Every
 lookup touches it except `peek` (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family,
 OBJECT, SCAN's TYPE filter), and nothing does while a fork child saves. `touch_mode`
-folds the rules into one test on the hot path: 1 is the plain LRU store; 2 takes the
-general path (LFU, a child saving, or the memory account of server/memory.py, which
-is told of every change while maxmemory is set).
+and `lookup_mode` fold the rules into one test on the hot path: 1 is the plain LRU
+store; 2 takes the general path (LFU, a child saving, or, for lookups, the memory
+account of server/memory.py, which is told of every change while maxmemory is set).
 
 This module knows nothing of commands, clients or files; persistence reads it through
 `snapshot_entries()` and fills it through `load_entry()`.
@@ -56,7 +56,7 @@ class Entry(NamedTuple):
     freq: int | None = None
 
 
-# Keyspace.touch_mode
+# Keyspace.touch_mode and lookup_mode
 _TOUCH_NONE, _TOUCH_LRU, _TOUCH_GENERAL = 0, 1, 2
 
 
@@ -95,9 +95,9 @@ class Database:
                 if at is not None and at <= keyspace.clock.ms and not keyspace.is_loading:
                     self._expire(key)
                     return None
-            if keyspace.touch_mode == _TOUCH_LRU:
+            if keyspace.lookup_mode == _TOUCH_LRU:
                 self.clocks[key] = keyspace.lru_clock
-            elif keyspace.touch_mode:
+            elif keyspace.lookup_mode:
                 self._touch(key, value)
         return value
 
@@ -215,10 +215,11 @@ class Database:
             if keyspace.on_new_key is not None:
                 keyspace.on_new_key(self.index, key)
         data[key] = value
-        if keyspace.touch_mode == _TOUCH_LRU:
+        if keyspace.lookup_mode == _TOUCH_LRU:
             self.clocks[key] = keyspace.lru_clock
         else:
-            self.clocks[key] = self._new_clock(key, old)
+            self.clocks[key] = (self._new_clock(key, old) if keyspace.is_lfu
+                                else keyspace.lru_clock)
             if keyspace.memory is not None:
                 keyspace.memory.replaced(self, key, old, value)
         if expire_at_ms is not None:
@@ -432,7 +433,7 @@ class Keyspace:
         self.evicted_keys = 0
         # Access clocks (see the module doc); set by configure_access() from the
         # maxmemory-policy and lfu-* directives, and by the cron's refresh_lru_clock().
-        self.touch_mode = _TOUCH_LRU
+        self.touch_mode = self.lookup_mode = _TOUCH_LRU
         self.is_lfu = False
         self.has_child = False
         self.lfu_log_factor = 10
@@ -468,8 +469,12 @@ class Keyspace:
             self.is_lfu = is_lfu
         if has_child is not None:
             self.has_child = has_child
-        is_plain_lru = not (self.is_lfu or self.has_child or self.memory is not None)
+        is_plain_lru = not (self.is_lfu or self.has_child)
         self.touch_mode = _TOUCH_LRU if is_plain_lru else _TOUCH_GENERAL
+        # A lookup may return a value about to change in place: the memory account
+        # must hear of it (bytes-only paths such as GET's use touch_mode).
+        self.lookup_mode = (_TOUCH_LRU if is_plain_lru and self.memory is None
+                            else _TOUCH_GENERAL)
 
     def refresh_lru_clock(self) -> None:
         """Redis's serverCron updates server.lruclock; accesses read that value."""

@@ -107,10 +107,19 @@ def value_bytes(value: Any) -> int:
     return block_bytes(_getsizeof(value))
 
 
+_BYTES_HEADER = _getsizeof(b"")
+
+
+def bytes_block(data: bytes) -> int:
+    """block_bytes(sys.getsizeof(data)) for bytes, without the calls (SET's path)."""
+    size = len(data) + _BYTES_HEADER
+    return (size + 15) & -16 if size <= 512 else (size + 31) & -16
+
+
 def entry_bytes(key: bytes, value: Any) -> int:
     if type(value) is bytes:
-        return PER_KEY_BYTES + block_bytes(_getsizeof(key)) + block_bytes(_getsizeof(value))
-    return PER_KEY_BYTES + block_bytes(_getsizeof(key)) + value_bytes(value)
+        return PER_KEY_BYTES + bytes_block(key) + bytes_block(value)
+    return PER_KEY_BYTES + bytes_block(key) + value_bytes(value)
 
 
 class MemoryAccount:
@@ -119,7 +128,8 @@ class MemoryAccount:
     def __init__(self, keyspace: "Keyspace") -> None:
         self.keyspace = keyspace
         self.total = 0
-        self._pending: set[tuple[int, bytes]] = set()
+        # Keys whose value may have changed in place since it was counted.
+        self.pending: set[tuple[int, bytes]] = set()
         for db in keyspace.dbs:
             sizes: dict[bytes, int] = {}
             used = 0
@@ -137,13 +147,18 @@ class MemoryAccount:
             db.sizes = {}
             db.used_bytes = 0
         self.total = 0
-        self._pending.clear()
+        self.pending.clear()
 
     def replaced(self, db: "Database", key: bytes, old: Any, new: Any) -> None:
         """key's value went from old to new (either None: created or removed)."""
+        if type(new) is bytes and type(old) is bytes:  # SET over a string: no sizes entry
+            delta = bytes_block(new) - bytes_block(old)
+            db.used_bytes += delta
+            self.total += delta
+            return
         before = 0
         if old is not None:
-            counted = db.sizes.pop(key, None)
+            counted = db.sizes.pop(key, None) if type(old) is not bytes else None
             before = entry_bytes(key, old) if counted is None else counted
         after = 0
         if new is not None:
@@ -156,7 +171,7 @@ class MemoryAccount:
         self.total += after - before
 
     def may_have_changed(self, db: "Database", key: bytes) -> None:
-        pending = self._pending
+        pending = self.pending
         pending.add((db.index, key))
         if len(pending) > _MAX_PENDING:
             self.settle()
@@ -169,7 +184,7 @@ class MemoryAccount:
     def settle(self) -> None:
         """Estimate again the values marked as possibly changed in place."""
         dbs = self.keyspace.dbs
-        for index, key in self._pending:
+        for index, key in self.pending:
             db = dbs[index]
             before = db.sizes.get(key)
             if before is None:
@@ -181,9 +196,9 @@ class MemoryAccount:
             db.sizes[key] = after
             db.used_bytes += after - before
             self.total += after - before
-        self._pending.clear()
+        self.pending.clear()
 
     def dataset_bytes(self) -> int:
-        if self._pending:
+        if self.pending:
             self.settle()
         return self.total
