@@ -2,8 +2,9 @@
 
 execute(ctx, argv) → reply value:
   lookup (unknown command) → subcommand → arity → [command filter] → auth gate →
-  loading gate → maxmemory (evictions, -OOM: server/eviction.py) → MISCONF → time snapshot → handler → statistics, slow log, MONITOR feed → write
-  stream → [blocked clients served].
+  loading gate → maxmemory gate (evictions, -OOM: server/eviction.py) → MISCONF gate →
+  time snapshot → handler → statistics, slow log, MONITOR feed → write stream →
+  [blocked clients served].
 The command filter is one flag per client (ClientState.needs_command_filter), set only
 in MULTI (commands are checked, then queued: server/commands/transactions.py) and in
 RESP2 subscribe mode (only the pub/sub commands, PING, QUIT and RESET run); everyone
