@@ -10,12 +10,15 @@ sharing them.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
 from persistence.rdb.format import RdbOpcode
 from tests.differential.test_strings_diff import Command, assert_same_replies
-from tests.servers import started_pair
+from tests.persistence.helpers import temp_dir
+from tests.servers import ServerProcess, started_pair
 from tests.wire import Connection, exchange
 
 pytestmark = pytest.mark.needs_redis_server
@@ -125,5 +128,26 @@ def test_save_writes_idle_or_freq_as_the_policy_says(policy: str, expected: set[
         for server in (ember, real):
             assert exchange(server.port, [("SET", "somekey", "v"), ("SAVE",)]) == [
                 b"+OK\r\n", b"+OK\r\n"]
-            found = rdb_opcodes_before_key(os.path.join(server.dir, "dump.rdb"), b"somekey")
-            assert found == expected, server.kind
+            path = os.path.join(server.dir, "dump.rdb")
+            assert rdb_opcodes_before_key(path, b"somekey") == expected, server.kind
+            checked = subprocess.run(["redis-check-rdb", path], capture_output=True, text=True)
+            assert checked.returncode == 0 and "RDB looks OK" in checked.stdout, checked.stdout
+
+
+@pytest.mark.parametrize("policy, query, given", [
+    ("allkeys-lru", "IDLETIME", ("IDLETIME", 5000)), ("allkeys-lfu", "FREQ", ("FREQ", 42)),
+])
+def test_idle_time_and_frequency_survive_a_save_by_redis_and_a_load_by_emberkv(
+        policy: str, query: str, given: tuple[str, int]) -> None:
+    args = ["--maxmemory-policy", policy]
+    directory = temp_dir()
+    with started_pair(args) as (_, real):
+        dumped = exchange(real.port, [("SET", "src", "v"), ("DUMP", "src")])[1]
+        payload = dumped.split(b"\r\n")[1]
+        assert exchange(real.port, [("RESTORE", "k", 0, payload, *given), ("SAVE",)]) == [
+            b"+OK\r\n", b"+OK\r\n"]
+        shutil.copy(os.path.join(real.dir, "dump.rdb"), os.path.join(directory, "dump.rdb"))
+    with ServerProcess("emberkv", args, directory=directory) as loaded:
+        reply = exchange(loaded.port, [("OBJECT", query, "k")])[0]
+    value = int(reply[1:-2])
+    assert given[1] <= value <= given[1] + 2 if query == "IDLETIME" else value == given[1]
