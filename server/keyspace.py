@@ -14,9 +14,9 @@ random sampling: the heap finds every due key in order, so a million keys expiri
 together are reclaimed in time-bounded slices. Entries go stale when a TTL changes;
 they are checked against `expires` on pop, and the heap is rebuilt when mostly stale.
 
-Each key has an access clock in `clocks` (Redis's 24-bit robj.lru): under an LRU or
-non-LFU policy the LRU clock of its last access, under an LFU policy its last decrement
-time in minutes and logarithmic counter (server/eviction.py has the arithmetic). Every
+Each key has an access clock in `clocks` (Redis's 24-bit robj.lru): the LRU clock of
+its last access, or under an LFU policy its last decrement time in minutes and its
+logarithmic counter (server/eviction.py has the arithmetic). Every
 lookup touches it except `peek` (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family,
 OBJECT, SCAN's TYPE filter), and nothing does while a fork child saves. `touch_mode`
 and `lookup_mode` fold the rules into one test on the hot path: 1 is the plain LRU
@@ -57,7 +57,7 @@ class Entry(NamedTuple):
 
 
 # Keyspace.touch_mode and lookup_mode
-_TOUCH_NONE, _TOUCH_LRU, _TOUCH_GENERAL = 0, 1, 2
+_TOUCH_LRU, _TOUCH_GENERAL = 1, 2
 
 
 class Database:
@@ -485,7 +485,7 @@ class Keyspace:
 
     def lfu_touched(self, clock: int) -> int:
         """Redis's updateLFU: decay the counter for the minutes elapsed, then count
-        one access with probability 1/(counter*lfu-log-factor+1)."""
+        one access with probability 1/((counter - 5) * lfu-log-factor + 1)."""
         counter = lfu_log_incr(lfu_counter(clock, self.lfu_decay_time), self.lfu_log_factor)
         return (lfu_minutes() << 8) | counter
 
