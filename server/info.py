@@ -68,6 +68,18 @@ def sample_memory(server: "ServerState") -> int:
     return used
 
 
+def used_memory(server: "ServerState") -> int:
+    """INFO's used_memory: with maxmemory set, the startup RSS plus the dataset's
+    account (server/memory.py), what eviction reads; else the process RSS."""
+    rss = sample_memory(server)
+    memory = server.keyspace.memory
+    if memory is None:
+        return rss
+    used = server.used_memory_startup + memory.dataset_bytes()
+    server.used_memory_peak = max(server.used_memory_peak, used)
+    return used
+
+
 def total_system_memory() -> int:
     try:
         return os.sysconf("SC_PHYS_PAGES") * _PAGE_SIZE
@@ -164,22 +176,18 @@ def clients_section(server: "ServerState") -> list[Field]:
 
 
 def memory_section(server: "ServerState") -> list[Field]:
-    """While maxmemory is set, used_memory is what eviction reads: the startup RSS plus
-    the dataset's account (server/memory.py); without it no account is kept, and
-    used_memory is the process RSS, the dataset what RSS grew by past startup."""
-    rss = sample_memory(server)
+    """used_memory as used_memory() says; without maxmemory the dataset is what RSS
+    grew by past startup and client buffers."""
+    used = used_memory(server)
+    rss = process_rss_bytes()
     startup = server.used_memory_startup
     clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
                   for c in server.clients.values())
     if server.keyspace.memory is not None:
-        dataset = server.keyspace.memory.dataset_bytes()
-        used = startup + dataset
         overhead = startup
-        server.used_memory_peak = max(server.used_memory_peak, used)
     else:
-        used = rss
         overhead = min(used, startup + clients)
-        dataset = used - overhead
+    dataset = used - overhead
     peak = server.used_memory_peak
     net_used = used - startup
     system = total_system_memory()

@@ -784,10 +784,10 @@ def memory_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY STATS
 
     Redis's fields that have a meaning here (no allocator.* fields: there is no
-    jemalloc); "allocated" is the process RSS, as in INFO memory.
+    jemalloc); "allocated" is INFO memory's used_memory.
     """
     server = ctx.server
-    used = info.sample_memory(server)
+    used = info.used_memory(server)
     peak = server.used_memory_peak
     startup = server.used_memory_startup
     clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
