@@ -4,6 +4,8 @@ when the clocks are set by hand (no waiting on the one-second LRU clock)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from server.commands import ALL_GROUPS
@@ -11,7 +13,7 @@ from server.config import Config
 from server.context import ClientState, CommandContext
 from server.eviction import LFU_INIT_VAL, LRU_CLOCK_MAX, lfu_counter, lfu_log_incr, lfu_minutes
 from server.executor import Executor
-from server.memory import entry_bytes
+from server.memory import MemoryAccount, entry_bytes
 from server.registry import Registry
 from server.state import ServerState
 from server.writes import WriteRecord
@@ -177,3 +179,39 @@ def test_no_clock_moves_while_a_child_saves(run: Harness) -> None:
     run.keyspace.configure_access(has_child=False)
     run("GET", "k")
     assert run("OBJECT", "IDLETIME", "k") == 0
+
+
+def test_running_account_equals_a_recount_after_mixed_writes(run: Harness) -> None:
+    """The account, told of changes as they happen, ends where counting the final
+    dataset from scratch does: no change in place goes unnoticed."""
+    run.configure(maxmemory=1 << 40)
+    rng = random.Random(7)
+    commands = [
+        lambda k: ("SET", k, "v" * rng.randrange(1, 300)),
+        lambda k: ("APPEND", k, "x" * rng.randrange(1, 100)),
+        lambda k: ("SETRANGE", k, rng.randrange(0, 50), "abc"),
+        lambda k: ("INCR", k),
+        lambda k: ("RPUSH", k, *["e" * rng.randrange(1, 80)] * rng.randrange(1, 40)),
+        lambda k: ("LPOP", k, rng.randrange(1, 10)),
+        lambda k: ("LTRIM", k, 0, rng.randrange(0, 20)),
+        lambda k: ("HSET", k, f"f{rng.randrange(50)}", "v" * rng.randrange(1, 100)),
+        lambda k: ("HDEL", k, f"f{rng.randrange(50)}"),
+        lambda k: ("SADD", k, *[f"m{rng.randrange(200)}" for _ in range(5)]),
+        lambda k: ("SPOP", k),
+        lambda k: ("ZADD", k, rng.random(), f"z{rng.randrange(100)}"),
+        lambda k: ("ZREMRANGEBYRANK", k, 0, 2),
+        lambda k: ("DEL", k),
+        lambda k: ("EXPIRE", k, 100),
+        lambda k: ("RENAME", k, f"key{rng.randrange(30)}"),
+        lambda k: ("COPY", k, f"key{rng.randrange(30)}", "REPLACE"),
+        lambda k: ("SUNIONSTORE", k, f"key{rng.randrange(30)}", f"key{rng.randrange(30)}"),
+        lambda k: ("LMOVE", k, f"key{rng.randrange(30)}", "LEFT", "RIGHT"),
+        lambda k: ("PFADD", k, *[f"h{rng.randrange(1000)}" for _ in range(5)]),
+    ]
+    for _ in range(3000):
+        run(*rng.choice(commands)(f"key{rng.randrange(30)}"))
+    counted = run.dataset
+    assert counted > 0
+    recount = MemoryAccount(run.keyspace)
+    assert counted == recount.total
+
