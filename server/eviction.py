@@ -260,7 +260,7 @@ class MaxMemory:
                 del pool[0]
 
     def cron(self) -> None:
-        """Go on evicting when the last command's time budget ran out (Redis's
-        evictionTimeProc), and keep the access clock rules told of forks."""
+        """Go on evicting when the last command's time budget ran out, or after the
+        limit was lowered (Redis's evictionTimeProc)."""
         if self.is_unfinished:
             self.perform_evictions()
