@@ -116,6 +116,11 @@ def bytes_block(data: bytes) -> int:
     return (size + 15) & -16 if size <= 512 else (size + 31) & -16
 
 
+# bytes_block by length, for the lengths pymalloc serves: SET's path indexes this.
+_SMALL = 512 - _BYTES_HEADER
+_SMALL_BLOCKS = [(size + _BYTES_HEADER + 15) & -16 for size in range(_SMALL)]
+
+
 def entry_bytes(key: bytes, value: Any) -> int:
     if type(value) is bytes:
         return PER_KEY_BYTES + bytes_block(key) + bytes_block(value)
@@ -151,11 +156,22 @@ class MemoryAccount:
 
     def replaced(self, db: "Database", key: bytes, old: Any, new: Any) -> None:
         """key's value went from old to new (either None: created or removed)."""
-        if type(new) is bytes and type(old) is bytes:  # SET over a string: no sizes entry
-            delta = bytes_block(new) - bytes_block(old)
-            db.used_bytes += delta
-            self.total += delta
-            return
+        if type(new) is bytes:  # SET's cases first, without calls
+            size = len(new)
+            delta = _SMALL_BLOCKS[size] if size < _SMALL else bytes_block(new)
+            if type(old) is bytes:  # strings have no sizes entry
+                size = len(old)
+                delta -= _SMALL_BLOCKS[size] if size < _SMALL else bytes_block(old)
+                db.used_bytes += delta
+                self.total += delta
+                return
+            if old is None:
+                size = len(key)
+                delta += PER_KEY_BYTES + (
+                    _SMALL_BLOCKS[size] if size < _SMALL else bytes_block(key))
+                db.used_bytes += delta
+                self.total += delta
+                return
         before = 0
         if old is not None:
             counted = db.sizes.pop(key, None) if type(old) is not bytes else None
