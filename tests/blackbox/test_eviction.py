@@ -23,10 +23,25 @@ VALUE = b"v" * 100
 OOM = "command not allowed when used memory > 'maxmemory'."
 
 
-@pytest.fixture(params=KINDS)
-def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
-    with server_of_kind(request, request.param) as started:
-        yield started
+@pytest.fixture(scope="module", params=KINDS)
+def started(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    with server_of_kind(request, request.param) as process:
+        yield process
+
+
+@pytest.fixture
+def server(started: ServerProcess) -> Iterator[ServerProcess]:
+    """The module's server of one kind, empty and back at the defaults for each test."""
+    yield started
+    r = started.client(protocol=2)
+    r.config_set("maxmemory", 0)
+    r.config_set("maxmemory-policy", "noeviction")
+    r.config_set("maxmemory-samples", 5)
+    r.config_set("maxmemory-eviction-tenacity", 10)
+    r.config_set("notify-keyspace-events", "")
+    r.flushall()
+    r.config_resetstat()
+    r.close()
 
 
 def used_memory(r: redis.Redis) -> int:
@@ -174,8 +189,9 @@ def test_each_eviction_is_notified_as_evicted(server: ServerProcess) -> None:
     r.config_set("maxmemory", 1)
     r.ping()  # every command evicts first, not only DENYOOM ones
     told = []
-    while (message := listener.get_message(timeout=2)) is not None:
+    while len(told) < len(keys) and (message := listener.get_message(timeout=2)):
         told.append((message["channel"], message["data"].decode()))
+    assert listener.get_message(timeout=0.2) is None  # and no "del" among them
     assert sorted(told) == sorted((b"__keyevent@0__:evicted", key) for key in keys)
     listener.close()
 
