@@ -22,6 +22,7 @@ left to evict (or under noeviction) the gate refuses DENYOOM commands with -OOM.
 from __future__ import annotations
 
 import bisect
+import logging
 import random
 import time
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 LRU_CLOCK_MAX = (1 << 24) - 1
 LFU_INIT_VAL = 5
 EVICTION_POOL_SIZE = 16
+
+log = logging.getLogger("emberkv.eviction")
 
 _LRU, _LFU, _TTL, _RANDOM, _NONE = "lru", "lfu", "ttl", "random", "none"
 # policy -> (how candidates are ranked, whether only keys with a TTL are candidates)
@@ -131,6 +134,7 @@ class MaxMemory:
         keyspace.lfu_log_factor = config["lfu-log-factor"]
         keyspace.lfu_decay_time = config["lfu-decay-time"]
         keyspace.saved_access = self.kind if self.kind in (_LRU, _LFU) else None
+        is_new_limit = config["maxmemory"] != self.limit
         self.limit = config["maxmemory"]
         if self.limit and keyspace.memory is None:
             keyspace.memory = MemoryAccount(keyspace)
@@ -142,6 +146,12 @@ class MaxMemory:
         # A limit set below what is used is met by the cron too, not only by commands
         # (Redis starts its eviction time proc on CONFIG SET maxmemory).
         self.is_unfinished = bool(self.limit)
+        if is_new_limit and self.limit and self.used_bytes() > self.limit:
+            log.warning(
+                "WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than "
+                "the current memory usage (%d). This will result in key eviction and/or "
+                "the inability to accept new write commands depending on the "
+                "maxmemory-policy.", self.limit, self.used_bytes())
         self.server.memory_limit = self if self.limit else None
 
     # ------------------------------------------------------------------ measure

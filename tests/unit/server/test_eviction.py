@@ -129,13 +129,15 @@ def test_allkeys_lru_evicts_the_longest_idle_keys(run: Harness) -> None:
     run.configure(maxmemory_policy="allkeys-lru", maxmemory_samples=10)
     keys = fill(run, 200)
     db = run.keyspace.dbs[0]
+    # Sampling is approximate, as in Redis: with 3 keys in 4 idle, 10 samples miss
+    # them all one time in a million.
     for index, key in enumerate(keys):
-        db.clocks[key] = run.keyspace.lru_clock - (1000 if index < 50 else 0)
+        db.clocks[key] = run.keyspace.lru_clock - (1000 if index < 150 else 0)
     limit_to(run, 20, entry_bytes(keys[0], b"v" * 50))
     assert run("PING") is not None
     evicted = run.dels()
     assert 20 <= len(evicted) <= 21
-    assert set(evicted) <= set(keys[:50])
+    assert set(evicted) <= set(keys[:150])
     assert run.keyspace.evicted_keys == len(evicted)
 
 
@@ -145,17 +147,17 @@ def test_allkeys_lfu_evicts_the_least_frequently_used(run: Harness) -> None:
     db = run.keyspace.dbs[0]
     now = lfu_minutes() << 8
     for index, key in enumerate(keys):
-        db.clocks[key] = now | (1 if index >= 150 else 100)
+        db.clocks[key] = now | (1 if index >= 50 else 100)
     limit_to(run, 20, entry_bytes(keys[0], b"v" * 50))
     run("PING")
-    assert set(run.dels()) <= set(keys[150:]) and len(run.dels()) >= 20
+    assert set(run.dels()) <= set(keys[50:]) and len(run.dels()) >= 20
 
 
 def test_volatile_ttl_evicts_the_soonest_deadlines(run: Harness) -> None:
     run.configure(maxmemory_policy="volatile-ttl", maxmemory_samples=10)
     fill(run, 100, prefix="p")
-    late = fill(run, 100, ttl_s=100_000, prefix="late")
-    soon = fill(run, 100, ttl_s=100, prefix="soon")
+    late = fill(run, 50, ttl_s=100_000, prefix="late")
+    soon = fill(run, 250, ttl_s=100, prefix="soon")
     limit_to(run, 30, entry_bytes(late[0], b"v" * 50))
     run("PING")
     assert set(run.dels()) <= set(soon) and len(run.dels()) >= 30
