@@ -61,12 +61,12 @@ def lfu_minutes() -> int:
     return (time.time_ns() // 60_000_000_000) & 0xFFFF
 
 
-def lfu_counter(clock: int, decay_time: int) -> int:
-    """Redis's LFUDecrAndReturn: the counter less one per decay period elapsed."""
+def lfu_counter(clock: int, decay_time: int, now: int) -> int:
+    """Redis's LFUDecrAndReturn: the counter less one per decay period elapsed since
+    the clock's minute, `now` being lfu_minutes()."""
     counter = clock & 0xFF
     if decay_time:
         last = clock >> 8
-        now = lfu_minutes()
         elapsed = now - last if now >= last else 0xFFFF - last + now
         periods = elapsed // decay_time
         if periods:

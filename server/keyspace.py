@@ -438,7 +438,9 @@ class Keyspace:
         self.has_child = False
         self.lfu_log_factor = 10
         self.lfu_decay_time = 1
-        self.lru_clock = lru_clock_now()
+        self.lfu_minute = -1
+        self._lfu_clocks: list[int] = []
+        self.refresh_lru_clock()
         self.saved_access: str | None = None  # "lru", "lfu" or None: see snapshot_entries
         # The dataset's memory account (server/memory.py), kept while maxmemory is set.
         self.memory: Any = None
@@ -477,17 +479,24 @@ class Keyspace:
                             else _TOUCH_GENERAL)
 
     def refresh_lru_clock(self) -> None:
-        """Redis's serverCron updates server.lruclock; accesses read that value."""
+        """Redis's serverCron updates server.lruclock (and unixtime, which the LFU
+        minutes come from); accesses read these values."""
         self.lru_clock = lru_clock_now()
+        minute = lfu_minutes()
+        if minute != self.lfu_minute:
+            self.lfu_minute = minute
+            # The 256 clocks this minute can give, made once: keys share them instead
+            # of each holding its own int object.
+            self._lfu_clocks = [(minute << 8) | counter for counter in range(256)]
 
     def lfu_initial(self) -> int:
-        return (lfu_minutes() << 8) | LFU_INIT_VAL
+        return self._lfu_clocks[LFU_INIT_VAL]
 
     def lfu_touched(self, clock: int) -> int:
         """Redis's updateLFU: decay the counter for the minutes elapsed, then count
         one access with probability 1/((counter - 5) * lfu-log-factor + 1)."""
-        counter = lfu_log_incr(lfu_counter(clock, self.lfu_decay_time), self.lfu_log_factor)
-        return (lfu_minutes() << 8) | counter
+        counter = lfu_counter(clock, self.lfu_decay_time, self.lfu_minute)
+        return self._lfu_clocks[lfu_log_incr(counter, self.lfu_log_factor)]
 
     def idle_ms(self, clock: int) -> int:
         """Redis's estimateObjectIdleTime for an LRU clock."""
@@ -498,7 +507,7 @@ class Keyspace:
 
     def frequency(self, clock: int) -> int:
         """Redis's LFUDecrAndReturn: the counter as OBJECT FREQ reports it."""
-        return lfu_counter(clock, self.lfu_decay_time)
+        return lfu_counter(clock, self.lfu_decay_time, self.lfu_minute)
 
     def clock_from(self, idle_s: int | None, freq: int | None) -> int | None:
         """Redis's objectSetLRUOrLFU: the clock a key restored with IDLETIME or FREQ
@@ -506,7 +515,7 @@ class Keyspace:
         when the policy does not use what was given."""
         if self.is_lfu:
             if freq is not None and freq >= 0:
-                return (lfu_minutes() << 8) | freq
+                return self._lfu_clocks[freq]
             return None
         if idle_s is None or idle_s < 0:
             return None

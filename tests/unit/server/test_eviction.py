@@ -61,11 +61,12 @@ def test_lfu_counter_grows_logarithmically_and_saturates() -> None:
 
 
 def test_lfu_counter_decays_per_period_elapsed() -> None:
-    three_minutes_ago = ((lfu_minutes() - 3) & 0xFFFF) << 8
-    assert lfu_counter(three_minutes_ago | 10, 1) == 7
-    assert lfu_counter(three_minutes_ago | 10, 2) == 9
-    assert lfu_counter(three_minutes_ago | 2, 1) == 0
-    assert lfu_counter(three_minutes_ago | 10, 0) == 10  # decay time 0: never
+    three_minutes_ago = 100 << 8
+    assert lfu_counter(three_minutes_ago | 10, 1, 103) == 7
+    assert lfu_counter(three_minutes_ago | 10, 2, 103) == 9
+    assert lfu_counter(three_minutes_ago | 2, 1, 103) == 0
+    assert lfu_counter(three_minutes_ago | 10, 0, 103) == 10  # decay time 0: never
+    assert lfu_counter((0xFFFF << 8) | 10, 1, 2) == 8  # wrapped: 65535 - last + now
 
 
 def test_idle_time_wraps_around_the_24_bit_clock(run: Harness) -> None:
