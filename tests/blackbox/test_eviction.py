@@ -226,6 +226,9 @@ def test_used_memory_follows_the_dataset_down_as_well_as_up(r: redis.Redis) -> N
         grown = full["used_memory_dataset"] - empty["used_memory_dataset"]
         assert 5000 * 200 + 20000 * 50 + 5000 * 100 < grown < 5000 * 400 + 20000 * 100 + 5000 * 300
         assert full["used_memory"] == full["used_memory_startup"] + full["used_memory_dataset"]
+        assert full["maxmemory"] == 1 << 30 and full["maxmemory_human"] == "1.00G"
+        assert full["maxmemory_policy"] == "noeviction"
+        assert full["mem_not_counted_for_evict"] == 0
         r.ltrim("list", 0, 99)
         r.delete("hash")
         trimmed = r.info("memory")["used_memory_dataset"]
