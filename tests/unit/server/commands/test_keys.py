@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.replies import OK, SimpleString
+from protocol.replies import SimpleString
 from server.commands import ALL_GROUPS
 from server.commands.keys import copy_value
 from server.config import Config
