@@ -272,6 +272,9 @@ class App:
         server = self.server
         server.stats.sample_ops()
         info.sample_memory(server)
+        server.keyspace.refresh_lru_clock()
+        self._refresh_child_state()
+        server.maxmemory.cron()
         self._run_active_expiry()
         self._close_idle_clients()
         if self.output is not None:
@@ -280,6 +283,13 @@ class App:
         self._cron_aof_rewrite()
         self.rdb.cron()
         self._schedule_cron()
+
+    def _refresh_child_state(self) -> None:
+        """Access clocks stay still while a child saves (Redis's hasActiveChildProcess
+        test in lookupKey), so that touching keys does not copy pages."""
+        has_child = self.rdb.child is not None or self.rdb._other_child_running()
+        if has_child != self.server.keyspace.has_child:
+            self.server.keyspace.configure_access(has_child=has_child)
 
     def _run_active_expiry(self) -> None:
         if self._expire_handle is not None or self.server.is_loading:
@@ -440,6 +450,7 @@ class App:
             log.warning("Can't rewrite append only file in background: %s", error.strerror)
             raise CommandError("ERR Can't execute an AOF background rewriting. "
                                "Please check the server logs for more information.") from None
+        self._refresh_child_state()
         # Switching files fsynced the old one: replies waiting for that can go.
         self._release_durable()
 
@@ -697,6 +708,7 @@ class RdbSnapshots:
                                      info.sample_memory(self.server))
         self.saves += 1
         log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
+        self.app._refresh_child_state()
 
     def kill_child(self) -> None:
         if self.child is not None:

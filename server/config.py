@@ -565,7 +565,6 @@ _NOT_REPLICATION = "no replication"
 _NOT_TLS = "no TLS"
 _ENCODING = "one representation per type, no listpack/intset/ziplist encodings"
 _NO_DEFRAG = "no active defragmentation (Python allocator)"
-_NO_EVICTION_YET = "memory limit and eviction arrive with the maxmemory issue"
 _PERSISTENCE_YET = "persistence arrives with the RDB/AOF issues"
 _SYNC_FREE = "memory is always freed synchronously when the last reference goes"
 
@@ -649,17 +648,15 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("latency-tracking", BOOL, True, recorded="no per-command latency histograms"),
     Directive("latency-tracking-info-percentiles", PERCENTILES, [50.0, 99.0, 99.9],
               always_rewrite=True, recorded="no per-command latency histograms"),
-    # ---- memory (behaviour with the maxmemory issue)
-    Directive("maxmemory", memory_type(0, ULLONG_MAX, signed=False), 0,
-              recorded=_NO_EVICTION_YET),
+    # ---- memory (server/eviction.py, server/memory.py)
+    Directive("maxmemory", memory_type(0, ULLONG_MAX, signed=False), 0),
     Directive("maxmemory-policy", enum_type(
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-        "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction",
-        recorded=_NO_EVICTION_YET),
-    Directive("maxmemory-samples", POSITIVE_INT, 5, recorded=_NO_EVICTION_YET),
-    Directive("maxmemory-eviction-tenacity", int_type(0, 100), 10, recorded=_NO_EVICTION_YET),
-    Directive("lfu-log-factor", NONNEG_INT, 10, recorded=_NO_EVICTION_YET),
-    Directive("lfu-decay-time", NONNEG_INT, 1, recorded=_NO_EVICTION_YET),
+        "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction"),
+    Directive("maxmemory-samples", POSITIVE_INT, 5),
+    Directive("maxmemory-eviction-tenacity", int_type(0, 100), 10),
+    Directive("lfu-log-factor", NONNEG_INT, 10),
+    Directive("lfu-decay-time", NONNEG_INT, 1),
     Directive("active-expire-effort", int_type(1, 10), 1,
               recorded="active expiry reclaims every due key in time slices"),
     Directive("lazyfree-lazy-eviction", BOOL, False, recorded=_SYNC_FREE),

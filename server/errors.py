@@ -68,7 +68,12 @@ LFU_NOT_SELECTED = (
     "Please note that when switching between policies at runtime LRU and LFU data will "
     "take some time to adjust."
 )
-FREQ_NOT_TRACKED = "ERR access frequencies are not tracked yet, so OBJECT FREQ is unavailable"
+IDLETIME_UNDER_LFU = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust."
+)
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
 # Strings and bitmaps (strings.py, bitmaps.py).
 DECREMENT_OVERFLOW = "ERR decrement would overflow"
 OFFSET_OUT_OF_RANGE = "ERR offset is out of range"

@@ -2,8 +2,9 @@
 
 execute(ctx, argv) → reply value:
   lookup (unknown command) → subcommand → arity → [command filter] → auth gate →
-  loading gate → time snapshot → handler → statistics, slow log, MONITOR feed → write
-  stream → [blocked clients served].
+  loading gate → maxmemory gate (evictions, -OOM: server/eviction.py) → MISCONF gate →
+  time snapshot → handler → statistics, slow log, MONITOR feed → write stream →
+  [blocked clients served].
 The command filter is one flag per client (ClientState.needs_command_filter), set only
 in MULTI (commands are checked, then queued: server/commands/transactions.py), in
 RESP2 subscribe mode (only the pub/sub commands, PING, QUIT and RESET run) and for an
@@ -91,7 +92,7 @@ class Executor:
         if not client.is_authenticated and not spec.is_no_auth:
             return self._reject(spec, errors.NOAUTH)
         if self.server.has_command_gates:
-            refusal = self._gate_refusal(spec)
+            refusal = self._gate_refusal(spec, client)
             if refusal is not None:
                 return self._reject(spec, refusal)
         return self.call(ctx, spec, argv)
@@ -110,7 +111,7 @@ class Executor:
             # (A NO_MULTI command in MULTI is refused as such before any ACL check.)
             refusal = self._acl_refusal(client, spec, argv)
         if refusal is None and self.server.has_command_gates:
-            refusal = self._gate_refusal(spec)
+            refusal = self._gate_refusal(spec, client)
         if (refusal is None and client.protocol == 2 and client.is_subscribed
                 and spec.name not in _SUBSCRIBE_MODE_COMMANDS):
             refusal = errors.subscribe_mode(spec.name)
@@ -137,10 +138,13 @@ class Executor:
         self.server.acl.record_denial(client, reason, denied_object)
         return errors.noperm(reason, spec.name)
 
-    def _gate_refusal(self, spec: CommandSpec) -> str | None:
+    def _gate_refusal(self, spec: CommandSpec, client: Any) -> str | None:
         server = self.server
         if server.is_loading and not spec.is_allowed_while_loading:
             return errors.LOADING
+        memory_limit = server.memory_limit
+        if memory_limit is not None and memory_limit.refuses(spec, client):
+            return errors.OOM
         if server.write_refusal is not None and (spec.is_write or spec.name == "ping"):
             # Persistence is failing (AOF write error): Redis refuses writes, and PING
             # too, so a health check notices; reads keep working.

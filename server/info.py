@@ -68,6 +68,18 @@ def sample_memory(server: "ServerState") -> int:
     return used
 
 
+def used_memory(server: "ServerState") -> int:
+    """INFO's used_memory: with maxmemory set, the startup RSS plus the dataset's
+    account (server/memory.py), what eviction reads; else the process RSS."""
+    rss = sample_memory(server)
+    memory = server.keyspace.memory
+    if memory is None:
+        return rss
+    used = server.used_memory_startup + memory.dataset_bytes()
+    server.used_memory_peak = max(server.used_memory_peak, used)
+    return used
+
+
 def total_system_memory() -> int:
     try:
         return os.sysconf("SC_PHYS_PAGES") * _PAGE_SIZE
@@ -83,11 +95,6 @@ def bytes_to_human(size: int) -> str:
         if size < 1024 ** (power + 1) or unit == "P":
             return f"{size / 1024**power:.2f}{unit}"
     return f"{size}B"  # pragma: no cover
-
-
-def lru_clock() -> int:
-    """Redis's 24-bit LRU clock in seconds (LRU_CLOCK_RESOLUTION 1000 ms)."""
-    return (time.time_ns() // 1_000_000 // 1000) & ((1 << 24) - 1)
 
 
 def _cpu(seconds: float) -> str:
@@ -145,7 +152,7 @@ def server_section(server: "ServerState") -> list[Field]:
         ("uptime_in_days", uptime_s // 86400),
         ("hz", hz),
         ("configured_hz", hz),
-        ("lru_clock", lru_clock()),
+        ("lru_clock", server.keyspace.lru_clock),
         ("executable", server.executable or os.path.abspath(sys.argv[0])),
         ("config_file", server.config.config_file or ""),
         ("io_threads_active", 0),
@@ -169,21 +176,27 @@ def clients_section(server: "ServerState") -> list[Field]:
 
 
 def memory_section(server: "ServerState") -> list[Field]:
-    used = sample_memory(server)
-    peak = server.used_memory_peak
+    """used_memory as used_memory() says; without maxmemory the dataset is what RSS
+    grew by past startup and client buffers."""
+    used = used_memory(server)
+    rss = process_rss_bytes()
     startup = server.used_memory_startup
     clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
                   for c in server.clients.values())
-    overhead = min(used, startup + clients)
+    if server.keyspace.memory is not None:
+        overhead = startup
+    else:
+        overhead = min(used, startup + clients)
     dataset = used - overhead
+    peak = server.used_memory_peak
     net_used = used - startup
     system = total_system_memory()
     maxmemory = server.config["maxmemory"]
     return [
         ("used_memory", used),
         ("used_memory_human", bytes_to_human(used)),
-        ("used_memory_rss", used),
-        ("used_memory_rss_human", bytes_to_human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", bytes_to_human(rss)),
         ("used_memory_peak", peak),
         ("used_memory_peak_human", bytes_to_human(peak)),
         ("used_memory_peak_perc", f"{100 * used / peak if peak else 100:.2f}%"),
@@ -211,8 +224,8 @@ def memory_section(server: "ServerState") -> list[Field]:
         ("maxmemory", maxmemory),
         ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", server.config["maxmemory-policy"]),
-        ("mem_fragmentation_ratio", "1.00"),
-        ("mem_fragmentation_bytes", 0),
+        ("mem_fragmentation_ratio", f"{rss / used if used else 1:.2f}"),
+        ("mem_fragmentation_bytes", rss - used),
         ("mem_not_counted_for_evict", 0),
         ("mem_replication_backlog", 0),
         ("mem_total_replication_buffers", 0),
@@ -286,7 +299,7 @@ def stats_section(server: "ServerState") -> list[Field]:
         ("sync_partial_err", 0),
         ("expired_keys", keyspace.expired_keys),
         ("expired_stale_perc", "0.00"),
-        ("evicted_keys", 0),
+        ("evicted_keys", keyspace.evicted_keys),
         ("evicted_clients", 0),
         ("total_eviction_exceeded_time", 0),
         ("current_eviction_exceeded_time", 0),

@@ -14,6 +14,15 @@ random sampling: the heap finds every due key in order, so a million keys expiri
 together are reclaimed in time-bounded slices. Entries go stale when a TTL changes;
 they are checked against `expires` on pop, and the heap is rebuilt when mostly stale.
 
+Each key has an access clock in `clocks` (Redis's 24-bit robj.lru): the LRU clock of
+its last access, or under an LFU policy its last decrement time in minutes and its
+logarithmic counter (server/eviction.py has the arithmetic). Every
+lookup touches it except `peek` (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family,
+OBJECT, SCAN's TYPE filter), and nothing does while a fork child saves. `touch_mode`
+and `lookup_mode` fold the rules into one test on the hot path: 1 is the plain LRU
+store; 2 takes the general path (LFU, a child saving, or, for lookups, the memory
+account of server/memory.py, which is told of every change while maxmemory is set).
+
 This module knows nothing of commands, clients or files; persistence reads it through
 `snapshot_entries()` and fills it through `load_entry()`.
 """
@@ -28,6 +37,9 @@ from typing import Any, Callable, Iterator, NamedTuple
 from server.clock import CommandClock
 from server.datatypes import is_string
 from server.errors import WRONGTYPE, CommandError
+from server.eviction import (
+    LFU_INIT_VAL, LRU_CLOCK_MAX, lfu_counter, lfu_log_incr, lfu_minutes, lru_clock_now,
+)
 from server.scan import ScanSessions
 from server.writes import WriteStream
 
@@ -39,18 +51,30 @@ class Entry(NamedTuple):
     key: bytes
     value: Any
     expire_at_ms: int | None
+    # What an RDB carries under an LRU or an LFU policy (RDB_OPCODE_IDLE / _FREQ).
+    idle_s: int | None = None
+    freq: int | None = None
+
+
+# Keyspace.touch_mode and lookup_mode
+_TOUCH_LRU, _TOUCH_GENERAL = 1, 2
 
 
 class Database:
     __slots__ = (
-        "index", "data", "expires", "keyspace", "_expiry_heap",
-        "_sample_keys", "_sample_stale",
+        "index", "data", "expires", "clocks", "keyspace", "_expiry_heap",
+        "_sample_keys", "_sample_stale", "sizes", "used_bytes",
     )
 
     def __init__(self, index: int, keyspace: "Keyspace") -> None:
         self.index = index
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
+        self.clocks: dict[bytes, int] = {}
+        # The memory account's share (server/memory.py): the sizes last counted for
+        # values that change in place, and this database's total. Empty without it.
+        self.sizes: dict[bytes, int] = {}
+        self.used_bytes = 0
         self.keyspace = keyspace
         self._expiry_heap: list[tuple[int, bytes]] = []
         self._sample_keys: list[bytes] = []
@@ -62,7 +86,23 @@ class Database:
     # ------------------------------------------------------------------ lookups
 
     def lookup(self, key: bytes) -> Any:
-        """The live value of key, or None; expires it first when due."""
+        """The live value of key, or None; expires it first when due. An access."""
+        value = self.data.get(key)
+        if value is not None:
+            keyspace = self.keyspace
+            if self.expires:
+                at = self.expires.get(key)
+                if at is not None and at <= keyspace.clock.ms and not keyspace.is_loading:
+                    self._expire(key)
+                    return None
+            if keyspace.lookup_mode == _TOUCH_LRU:
+                self.clocks[key] = keyspace.lru_clock
+            elif keyspace.lookup_mode:
+                self._touch(key, value)
+        return value
+
+    def peek(self, key: bytes) -> Any:
+        """lookup() that is not an access (Redis's LOOKUP_NOTOUCH)."""
         value = self.data.get(key)
         if value is not None and self.expires:
             at = self.expires.get(key)
@@ -70,6 +110,51 @@ class Database:
                 self._expire(key)
                 return None
         return value
+
+    def peek_read(self, key: bytes) -> Any:
+        """peek() counting keyspace hits and misses, as a read does."""
+        value = self.peek(key)
+        if value is None:
+            self.keyspace.misses += 1
+        else:
+            self.keyspace.hits += 1
+        return value
+
+    def _touch(self, key: bytes, value: Any) -> None:
+        """The access clock update beyond plain LRU, and the memory account's notice
+        that a value which changes in place may have changed."""
+        keyspace = self.keyspace
+        if not keyspace.has_child:
+            if keyspace.is_lfu:
+                self.clocks[key] = keyspace.lfu_touched(self.clocks.get(key, LFU_INIT_VAL))
+            else:
+                self.clocks[key] = keyspace.lru_clock
+        memory = keyspace.memory
+        if memory is not None and type(value) is not bytes:
+            memory.may_have_changed(self, key)
+
+    def set_access(self, key: bytes, idle_s: int, freq: int) -> None:
+        """RESTORE's IDLETIME and FREQ (-1: not given), applied as the policy allows."""
+        clock = self.keyspace.clock_from(idle_s if idle_s >= 0 else None,
+                                         freq if freq >= 0 else None)
+        if clock is not None:
+            self.clocks[key] = clock
+
+    def clock_of(self, key: bytes) -> int:
+        keyspace = self.keyspace
+        default = keyspace.lfu_initial() if keyspace.is_lfu else keyspace.lru_clock
+        return self.clocks.get(key, default)
+
+    def _new_clock(self, key: bytes, old: Any) -> int:
+        """The clock of a value just stored (Redis's createObject); an LFU counter
+        survives an overwrite (dbSetValue), which is also an access (lookupKeyWrite)."""
+        keyspace = self.keyspace
+        if not keyspace.is_lfu:
+            return keyspace.lru_clock
+        if old is None:
+            return keyspace.lfu_initial()
+        clock = self.clocks.get(key, LFU_INIT_VAL)
+        return clock if keyspace.has_child else keyspace.lfu_touched(clock)
 
     def read(self, key: bytes) -> Any:
         """Like lookup, counting keyspace hits and misses as a read does in Redis."""
@@ -87,10 +172,15 @@ class Database:
         if value is None or self.expires:
             value = self.read(key)
         elif type(value) is bytes:
-            self.keyspace.hits += 1
+            keyspace = self.keyspace
+            keyspace.hits += 1
+            if keyspace.touch_mode == _TOUCH_LRU:
+                self.clocks[key] = keyspace.lru_clock
+            elif keyspace.touch_mode:
+                self._touch(key, value)
             return value
         else:
-            self.keyspace.hits += 1
+            value = self.read(key)
         if value is None or is_string(value):
             return value
         raise CommandError(WRONGTYPE)
@@ -109,6 +199,7 @@ class Database:
         raise CommandError(WRONGTYPE)
 
     def exists(self, key: bytes) -> bool:
+        """Whether key is live, as a write command's lookup asks (an access)."""
         return self.lookup(key) is not None
 
     # ------------------------------------------------------------------ changes
@@ -117,38 +208,70 @@ class Database:
             keep_ttl: bool = False) -> None:
         """Store value at key, replacing any old value (and its TTL unless keep_ttl)."""
         data = self.data
-        if key not in data:
+        keyspace = self.keyspace
+        old = data.get(key)
+        if old is None:
             self._sample_stale += 1
-            if self.keyspace.on_new_key is not None:
-                self.keyspace.on_new_key(self.index, key)
+            if keyspace.on_new_key is not None:
+                keyspace.on_new_key(self.index, key)
         data[key] = value
+        if keyspace.lookup_mode == _TOUCH_LRU:
+            self.clocks[key] = keyspace.lru_clock
+        else:
+            self.clocks[key] = (self._new_clock(key, old) if keyspace.is_lfu
+                                else keyspace.lru_clock)
+            if keyspace.memory is not None:
+                keyspace.memory.replaced(self, key, old, value)
         if expire_at_ms is not None:
             self.set_expire(key, expire_at_ms)
         elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.keyspace.dirty += 1
+        keyspace.dirty += 1
 
     def store(self, key: bytes, value: Any) -> None:
         """Put back a collection modified in place; an empty one deletes the key."""
         if len(value) == 0:
             self.delete(key)
         else:
-            if self.keyspace.on_new_key is not None and key not in self.data:
-                self.keyspace.on_new_key(self.index, key)
+            keyspace = self.keyspace
+            old = self.data.get(key)
+            if old is None:
+                if keyspace.on_new_key is not None:
+                    keyspace.on_new_key(self.index, key)
+                self.clocks[key] = self._new_clock(key, None)
             self.data[key] = value
-            self.keyspace.dirty += 1
+            if keyspace.memory is not None:
+                keyspace.memory.replaced(self, key, old, value)
+            keyspace.dirty += 1
 
     def delete(self, key: bytes) -> bool:
-        if self.lookup(key) is None:
+        value = self.lookup(key)
+        if value is None:
             return False
-        del self.data[key]
-        if self.expires:
-            self.expires.pop(key, None)
-        self._sample_stale += 1
+        self._remove(key, value)
         self.keyspace.dirty += 1
         if self.keyspace.on_delete is not None:
             self.keyspace.on_delete(self.index, key)
         return True
+
+    def _remove(self, key: bytes, value: Any) -> None:
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        self.clocks.pop(key, None)
+        self._sample_stale += 1
+        if self.keyspace.memory is not None:
+            self.keyspace.memory.replaced(self, key, value, None)
+
+    def evict(self, key: bytes) -> None:
+        """Delete key to free memory (server/eviction.py): logged as DEL, as an expiry."""
+        keyspace = self.keyspace
+        self._remove(key, self.data[key])
+        keyspace.dirty += 1
+        keyspace.evicted_keys += 1
+        if keyspace.on_evict is not None:
+            keyspace.on_evict(self.index, key)
+        keyspace.writes.emit(self.index, [b"DEL", key])
 
     def set_expire(self, key: bytes, at_ms: int) -> None:
         self.expires[key] = at_ms
@@ -169,8 +292,11 @@ class Database:
         if self.keyspace.before_flush is not None:
             self.keyspace.before_flush(self)
         removed = len(self.data)
+        if self.keyspace.memory is not None:
+            self.keyspace.memory.cleared(self)
         self.data = {}
         self.expires = {}
+        self.clocks = {}
         self._expiry_heap = []
         self._sample_keys = []
         self._sample_stale = 0
@@ -178,7 +304,8 @@ class Database:
         return removed
 
     def swap_contents(self, other: "Database") -> None:
-        for name in ("data", "expires", "_expiry_heap", "_sample_keys", "_sample_stale"):
+        for name in ("data", "expires", "clocks", "_expiry_heap", "_sample_keys",
+                     "_sample_stale", "sizes", "used_bytes"):
             mine = getattr(self, name)
             setattr(self, name, getattr(other, name))
             setattr(other, name, mine)
@@ -186,9 +313,7 @@ class Database:
     # ------------------------------------------------------------------ expiry
 
     def _expire(self, key: bytes) -> None:
-        del self.data[key]
-        del self.expires[key]
-        self._sample_stale += 1
+        self._remove(key, self.data[key])
         self.keyspace.expired_keys += 1
         if self.keyspace.on_expire is not None:
             self.keyspace.on_expire(self.index, key)
@@ -230,15 +355,60 @@ class Database:
             for _ in range(16):
                 key = random.choice(self._sample_keys)
                 if key in self.data:
-                    if self.lookup(key) is not None:
+                    if self.peek(key) is not None:
                         return key
             self._sample_stale = len(self._sample_keys) + 1
         # Mostly expired keys: walk in order; each expired key met is reclaimed on the
         # way, so this costs no more than the expiry work it does.
         for key in list(self.data):
-            if self.lookup(key) is not None:
+            if self.peek(key) is not None:
                 return key
         return None
+
+    def sample_keys(self, count: int, is_volatile: bool) -> list[bytes]:
+        """Up to count keys drawn at random, for eviction (Redis's dictGetSomeKeys):
+        among all keys, or among keys with a TTL. Expired keys may be drawn, as in Redis.
+
+        All keys come from the list random_key() keeps; keys with a TTL from the expiry
+        heap. Both hold stale entries, skipped; when a draw finds only those, the list
+        or heap is rebuilt and drawn from again.
+        """
+        found: list[bytes] = []
+        if is_volatile:
+            expires = self.expires
+            for attempt in range(2):
+                if not expires:
+                    return found
+                if attempt:
+                    self._rebuild_expiry_heap()
+                heap = self._expiry_heap
+                for _ in range(count * 4):
+                    at, key = heap[int(random.random() * len(heap))]
+                    if expires.get(key) == at:
+                        found.append(key)
+                        if len(found) == count:
+                            return found
+                if found:
+                    return found
+            return found
+        data = self.data
+        for attempt in range(2):
+            if not data:
+                return found
+            if (attempt or not self._sample_keys
+                    or self._sample_stale > len(self._sample_keys) // 2):
+                self._sample_keys = list(data)
+                self._sample_stale = 0
+            keys = self._sample_keys
+            for _ in range(count * 4):
+                key = keys[int(random.random() * len(keys))]
+                if key in data:
+                    found.append(key)
+                    if len(found) == count:
+                        return found
+            if found:
+                return found
+        return found
 
     def live_keys(self) -> Iterator[bytes]:
         now = self.keyspace.clock.ms
@@ -260,6 +430,20 @@ class Keyspace:
         self.hits = 0
         self.misses = 0
         self.expired_keys = 0
+        self.evicted_keys = 0
+        # Access clocks (see the module doc); set by configure_access() from the
+        # maxmemory-policy and lfu-* directives, and by the cron's refresh_lru_clock().
+        self.touch_mode = self.lookup_mode = _TOUCH_LRU
+        self.is_lfu = False
+        self.has_child = False
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
+        self.lfu_minute = -1
+        self._lfu_clocks: list[int] = []
+        self.refresh_lru_clock()
+        self.saved_access: str | None = None  # "lru", "lfu" or None: see snapshot_entries
+        # The dataset's memory account (server/memory.py), kept while maxmemory is set.
+        self.memory: Any = None
         # While the AOF replays, keys are never expired: the commands logged after a
         # deadline passed ran on the key, and its expiry comes later as a DEL.
         self.is_loading = False
@@ -275,11 +459,77 @@ class Keyspace:
         self.on_expire: Callable[[int, bytes], None] | None = None
         self.on_new_key: Callable[[int, bytes], None] | None = None
         self.on_delete: Callable[[int, bytes], None] | None = None
+        self.on_evict: Callable[[int, bytes], None] | None = None
+
+    # ------------------------------------------------------------- access clocks
+
+    def configure_access(self, is_lfu: bool | None = None,
+                         has_child: bool | None = None) -> None:
+        """Change the access rules; keys keep their clocks, reinterpreted as Redis does
+        when the policy switches between LRU and LFU."""
+        if is_lfu is not None:
+            self.is_lfu = is_lfu
+        if has_child is not None:
+            self.has_child = has_child
+        is_plain_lru = not (self.is_lfu or self.has_child)
+        self.touch_mode = _TOUCH_LRU if is_plain_lru else _TOUCH_GENERAL
+        # A lookup may return a value about to change in place: the memory account
+        # must hear of it (bytes-only paths such as GET's use touch_mode).
+        self.lookup_mode = (_TOUCH_LRU if is_plain_lru and self.memory is None
+                            else _TOUCH_GENERAL)
+
+    def refresh_lru_clock(self) -> None:
+        """Redis's serverCron updates server.lruclock (and unixtime, which the LFU
+        minutes come from); accesses read these values."""
+        self.lru_clock = lru_clock_now()
+        minute = lfu_minutes()
+        if minute != self.lfu_minute:
+            self.lfu_minute = minute
+            # The 256 clocks this minute can give, made once: keys share them instead
+            # of each holding its own int object.
+            self._lfu_clocks = [(minute << 8) | counter for counter in range(256)]
+
+    def lfu_initial(self) -> int:
+        return self._lfu_clocks[LFU_INIT_VAL]
+
+    def lfu_touched(self, clock: int) -> int:
+        """Redis's updateLFU: decay the counter for the minutes elapsed, then count
+        one access with probability 1/((counter - 5) * lfu-log-factor + 1)."""
+        counter = lfu_counter(clock, self.lfu_decay_time, self.lfu_minute)
+        return self._lfu_clocks[lfu_log_incr(counter, self.lfu_log_factor)]
+
+    def idle_ms(self, clock: int) -> int:
+        """Redis's estimateObjectIdleTime for an LRU clock."""
+        now = self.lru_clock
+        if now >= clock:
+            return (now - clock) * 1000
+        return (now + (LRU_CLOCK_MAX - clock)) * 1000
+
+    def frequency(self, clock: int) -> int:
+        """Redis's LFUDecrAndReturn: the counter as OBJECT FREQ reports it."""
+        return lfu_counter(clock, self.lfu_decay_time, self.lfu_minute)
+
+    def clock_from(self, idle_s: int | None, freq: int | None) -> int | None:
+        """Redis's objectSetLRUOrLFU: the clock a key restored with IDLETIME or FREQ
+        (RESTORE, or an RDB's IDLE/FREQ opcodes) gets under the current policy; None
+        when the policy does not use what was given."""
+        if self.is_lfu:
+            if freq is not None and freq >= 0:
+                return self._lfu_clocks[freq]
+            return None
+        if idle_s is None or idle_s < 0:
+            return None
+        clock = self.lru_clock - idle_s
+        if clock < 0:
+            clock = (self.lru_clock + LRU_CLOCK_MAX // 2) % LRU_CLOCK_MAX
+        return clock
 
     def flush_all(self) -> int:
         return sum(db.clear() for db in self.dbs)
 
     def swap(self, first: int, second: int) -> None:
+        if self.memory is not None:
+            self.memory.settle()
         self.dbs[first].swap_contents(self.dbs[second])
         self.dirty += 1
         if self.after_swap is not None:
@@ -301,18 +551,37 @@ class Keyspace:
     # ------------------------------------------------------------- persistence API
 
     def snapshot_entries(self) -> Iterator[Entry]:
-        """Every live key of every database, database by database."""
+        """Every live key of every database, database by database; under an LRU policy
+        each carries its idle seconds, under an LFU one its frequency (what Redis's
+        RDB saves then: saved_access)."""
         now = self.clock.ms
+        access = self.saved_access
         for db in self.dbs:
             expires = db.expires
+            clocks = db.clocks
             for key, value in list(db.data.items()):
                 at = expires.get(key) if expires else None
                 if at is not None and at <= now:
                     continue
-                yield Entry(db.index, key, value, at)
+                if access is None:
+                    yield Entry(db.index, key, value, at)
+                elif access == "lru":
+                    idle_s = self.idle_ms(clocks.get(key, self.lru_clock)) // 1000
+                    yield Entry(db.index, key, value, at, idle_s=idle_s)
+                else:
+                    freq = self.frequency(clocks.get(key, LFU_INIT_VAL))
+                    yield Entry(db.index, key, value, at, freq=freq)
 
     def load_entry(self, entry: Entry) -> None:
         db = self.dbs[entry.db_index]
-        db.data[entry.key] = entry.value
+        key = entry.key
+        old = db.data.get(key)
+        db.data[key] = entry.value
+        clock = None
+        if entry.idle_s is not None or entry.freq is not None:
+            clock = self.clock_from(entry.idle_s, entry.freq)
+        db.clocks[key] = clock if clock is not None else db._new_clock(key, None)
+        if self.memory is not None:
+            self.memory.replaced(db, key, old, entry.value)
         if entry.expire_at_ms is not None:
-            db.set_expire(entry.key, entry.expire_at_ms)
+            db.set_expire(key, entry.expire_at_ms)

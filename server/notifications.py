@@ -2,8 +2,8 @@
 
 For each change Redis publishes `__keyspace@<db>__:<key>` → event (class K) and
 `__keyevent@<db>__:<event>` → key (class E), when the event's class is enabled
-(g generic, $ string, l list, s set, h hash, z sorted set, x expired; A = all of them
-with e/t/d, which EmberKV never emits).
+(g generic, $ string, l list, s set, h hash, z sorted set, x expired, e evicted; A = all
+of them with t/d, which EmberKV never emits).
 
 Redis calls notifyKeyspaceEvent from inside each command. Here the events are derived
 from the write stream, which says in order every change as a command: the table below
@@ -12,7 +12,8 @@ adds "del". The notifier is a write-stream subscriber attached only while the di
 is non-empty, so with notifications off nobody pays anything. Where the logged form
 loses the command's identity (INCRBYFLOAT logged as SET, HINCRBYFLOAT as HSET, SPOP as
 SREM) the command as sent is consulted (WriteStream.source). Expiry arrives through the
-keyspace's on_expire hook as "expired" (its logged DEL is not a "del").
+keyspace's on_expire hook as "expired", eviction through on_evict as "evicted" (the DEL
+each logs is not a "del").
 
 "new" (class n) comes from the keyspace's on_new_key hook and is told just before the
 created key's first event; DEL/UNLINK report only the keys the on_delete hook saw go.
@@ -158,9 +159,11 @@ class KeyspaceNotifier:
             keyspace.on_expire = self._on_expire
             keyspace.on_new_key = self._on_new_key
             keyspace.on_delete = self._on_delete
+            keyspace.on_evict = self._on_evict
         elif not wanted and self._is_attached:
             keyspace.writes.unsubscribe(self._on_write)
             keyspace.on_expire = keyspace.on_new_key = keyspace.on_delete = None
+            keyspace.on_evict = None
             self._expired.clear()
             self._deleted.clear()
             self._created.clear()
@@ -180,6 +183,10 @@ class KeyspaceNotifier:
         self._expired.add((db_index, key))
         self.notify("x", b"expired", db_index, key)
 
+    def _on_evict(self, db_index: int, key: bytes) -> None:
+        self._expired.add((db_index, key))
+        self.notify("e", b"evicted", db_index, key)
+
     def _on_write(self, record: WriteRecord) -> None:
         db_index, argv = record
         if not argv:
@@ -187,7 +194,7 @@ class KeyspaceNotifier:
         name = argv[0].lower()
         if name == b"del" and len(argv) == 2 and (db_index, argv[1]) in self._expired:
             self._expired.discard((db_index, argv[1]))
-            return  # the DEL an expiry logs: already told as "expired"
+            return  # the DEL an expiry or eviction logs: already told
         source = self.server.keyspace.writes.source
         if source is not None and source[0].lower() in _LOSSY:
             argv = source

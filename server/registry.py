@@ -11,7 +11,8 @@ least N. Key positions are argv indices (argv[0] is the name), as COMMAND INFO r
 Flags, as Redis documents them in server.h (names are the ones COMMAND INFO prints):
   WRITE        may modify the dataset; logged to the AOF when it did; refused by MISCONF
   READONLY     only reads data; never logged
-  DENYOOM      may grow memory: refused with -OOM when over maxmemory (issue 7)
+  DENYOOM      may grow memory: refused with -OOM when over maxmemory and nothing
+               can be evicted (server/eviction.py)
   ADMIN        administrative (CONFIG, DEBUG, SHUTDOWN ...): @admin and @dangerous
   PUBSUB       pub/sub related
   NOSCRIPT     not allowed from scripts
@@ -331,6 +332,7 @@ class CommandSpec:
     is_movable_keys: bool = field(init=False, compare=False)
     # Flag tests as plain booleans: enum.Flag arithmetic is too slow for the hot path.
     is_write: bool = field(init=False, compare=False)
+    is_denyoom: bool = field(init=False, compare=False)
     is_no_auth: bool = field(init=False, compare=False)
     is_allowed_while_loading: bool = field(init=False, compare=False)
     is_skip_monitor: bool = field(init=False, compare=False)
@@ -340,6 +342,7 @@ class CommandSpec:
     def __post_init__(self) -> None:
         flags = self.flags
         object.__setattr__(self, "is_write", bool(flags & CommandFlag.WRITE))
+        object.__setattr__(self, "is_denyoom", bool(flags & CommandFlag.DENYOOM))
         object.__setattr__(self, "is_no_auth", bool(flags & CommandFlag.NO_AUTH))
         object.__setattr__(self, "is_allowed_while_loading", bool(flags & CommandFlag.LOADING))
         object.__setattr__(self, "is_skip_monitor", bool(flags & CommandFlag.SKIP_MONITOR))

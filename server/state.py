@@ -18,6 +18,7 @@ from server.acl_users import AccessControl
 from server.blocking import BlockingRegistry
 from server.clock import now_ms
 from server.config import Config
+from server.eviction import MaxMemory
 from server.key_signals import KeySignals
 from server.keyspace import Keyspace
 from server.notifications import KeyspaceNotifier
@@ -165,6 +166,7 @@ class ServerState:
         self.has_command_gates = False
         self._is_loading = False
         self._write_refusal: Callable[[], str | None] | None = None
+        self._memory_limit: Any = None
         self.config_file = config.config_file
         # client-output-buffer-limit normal is 0 0 0 by default: then replies to normal
         # clients skip the check entirely.
@@ -208,6 +210,8 @@ class ServerState:
         # RDB snapshots (issue 5), installed by the application: SAVE, BGSAVE, LASTSAVE,
         # FLUSHALL's save and DEBUG RELOAD go through it.
         self.rdb: Any = None
+        # maxmemory, eviction and the access-clock rules (issue 7).
+        self.maxmemory = MaxMemory(self)
 
     def _note_output_limits(self, limits: dict[str, tuple[int, int, int]]) -> None:
         hard, soft, _ = limits["normal"]
@@ -220,7 +224,22 @@ class ServerState:
     @is_loading.setter
     def is_loading(self, value: bool) -> None:
         self._is_loading = value
-        self.has_command_gates = value or self._write_refusal is not None
+        self._refresh_gates()
+
+    def _refresh_gates(self) -> None:
+        self.has_command_gates = (self._is_loading or self._write_refusal is not None
+                                  or self._memory_limit is not None)
+
+    @property
+    def memory_limit(self) -> Any:
+        """server/eviction.py's MaxMemory while maxmemory is set: evicts before each
+        command and says whether it must be refused with -OOM. None otherwise."""
+        return self._memory_limit
+
+    @memory_limit.setter
+    def memory_limit(self, value: Any) -> None:
+        self._memory_limit = value
+        self._refresh_gates()
 
     @property
     def write_refusal(self) -> Callable[[], str | None] | None:
@@ -231,7 +250,7 @@ class ServerState:
     @write_refusal.setter
     def write_refusal(self, value: Callable[[], str | None] | None) -> None:
         self._write_refusal = value
-        self.has_command_gates = self._is_loading or value is not None
+        self._refresh_gates()
 
     def _count_commands(self) -> int:
         total = 0

@@ -64,6 +64,8 @@ class LoadedKey(NamedTuple):
     value: Any
     expire_at_ms: int | None
     offset: int  # where the key's record starts, for errors found later (duplicates)
+    idle_s: int | None = None  # RDB_OPCODE_IDLE: seconds since the last access
+    freq: int | None = None  # RDB_OPCODE_FREQ: the LFU counter
 
 
 @dataclass
@@ -205,6 +207,8 @@ class RdbReader:
         state.version = version
         db_index = 0
         expire_at: int | None = None
+        idle_s: int | None = None
+        freq: int | None = None
         limits = self.limits
         seen_keys: dict[int, set[bytes]] = {}
         while True:
@@ -217,10 +221,10 @@ class RdbReader:
                 expire_at = int(struct.unpack("<i", self._take(4))[0]) * 1000
                 continue
             if kind == RdbOpcode.IDLE:
-                self.read_len()  # no LRU clock here: the idle time is not kept
+                idle_s = self.read_len()
                 continue
             if kind == RdbOpcode.FREQ:
-                self._byte()  # no LFU counters here
+                freq = self._byte()
                 continue
             if kind == RdbOpcode.SELECTDB:
                 db_index = self.read_len()
@@ -252,6 +256,7 @@ class RdbReader:
             else:
                 value = self.read_value(kind, record_start, key)
             at, expire_at = expire_at, None
+            key_idle_s, key_freq, idle_s, freq = idle_s, freq, None, None
             if value is None:
                 continue  # an empty aggregate, skipped as Redis does
             keys = seen_keys.setdefault(db_index, set())
@@ -265,7 +270,7 @@ class RdbReader:
                 state.keys_expired += 1
                 continue
             state.keys_loaded += 1
-            yield LoadedKey(db_index, key, value, at, record_start)
+            yield LoadedKey(db_index, key, value, at, record_start, key_idle_s, key_freq)
         if version >= 5:
             checksum_at = self.pos
             stored = struct.unpack("<Q", self._take(8))[0]

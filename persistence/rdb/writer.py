@@ -45,6 +45,10 @@ class SnapshotEntry(Protocol):
     key: bytes
     value: Any
     expire_at_ms: int | None
+    # Set under an LRU (idle seconds) or LFU (counter) policy: written as RDB_OPCODE_IDLE
+    # or RDB_OPCODE_FREQ before the key, as rdbSaveKeyValuePair does.
+    idle_s: int | None
+    freq: int | None
 
 
 def encode_len(length: int) -> bytes:
@@ -197,10 +201,15 @@ class RdbWriter:
         self._emit(bytes((RdbOpcode.SELECTDB,)) + encode_len(index)
                    + bytes((RdbOpcode.RESIZEDB,)) + encode_len(keys) + encode_len(expires))
 
-    def entry(self, key: bytes, value: Any, expire_at_ms: int | None) -> None:
+    def entry(self, key: bytes, value: Any, expire_at_ms: int | None,
+              idle_s: int | None = None, freq: int | None = None) -> None:
         kind, payload = encode_value(value, self.compress)
         prefix = b"" if expire_at_ms is None else struct.pack(
             "<Bq", RdbOpcode.EXPIRETIME_MS, expire_at_ms)
+        if idle_s is not None:
+            prefix += bytes((RdbOpcode.IDLE,)) + encode_len(idle_s)
+        if freq is not None:
+            prefix += bytes((RdbOpcode.FREQ, freq))
         self._emit(prefix + bytes((kind,)) + encode_string(key, self.compress) + payload)
         self.keys += 1
 
@@ -229,7 +238,7 @@ def write_rdb(write: Callable[[bytes], None], entries: Iterable[SnapshotEntry],
             current = item.db_index
             keys, expires = db_sizes.get(current, (0, 0))
             writer.select_db(current, keys, expires)
-        entry_method(item.key, item.value, item.expire_at_ms)
+        entry_method(item.key, item.value, item.expire_at_ms, item.idle_s, item.freq)
     writer.finish()
     return writer
 

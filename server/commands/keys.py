@@ -9,8 +9,9 @@ Logically expired keys are never returned: lookups expire them lazily, and KEYS 
 SCAN filter them out. DUMP and RESTORE reach the RDB payload codec through the
 `server.rdb` hook (commands never import persistence).
 
-OBJECT IDLETIME is left out until per-key access clocks exist (issue 7), and with them
-OBJECT FREQ under an LFU policy.
+Reads here are accesses for the key's LRU/LFU clock except where Redis looks up with
+LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family, OBJECT and SCAN's TYPE filter use
+Database.peek_read. TOUCH is an access and nothing else.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def expire_generic(ctx: CommandContext, argv: list[bytes], base_ms: int, unit_ms
 def ttl_generic(ctx: CommandContext, key: bytes, in_ms: bool, is_absolute: bool) -> int:
     """-2 without the key, -1 without a TTL; seconds are rounded to the nearest."""
     db = ctx.db
-    if db.read(key) is None:
+    if db.peek_read(key) is None:
         return -2
     at_ms = db.expire_at_ms(key)
     if at_ms is None:
@@ -236,7 +237,7 @@ def exists_command(ctx: CommandContext, argv: list[bytes]) -> int:
 
     A key named twice is counted twice, as in Redis.
     """
-    read = ctx.db.read
+    read = ctx.db.peek_read
     return sum(1 for key in argv[1:] if read(key) is not None)
 
 
@@ -257,7 +258,7 @@ def touch_command(ctx: CommandContext, argv: list[bytes]) -> int:
                complexity="O(1)", syntax="key:key")
 def type_command(ctx: CommandContext, argv: list[bytes]) -> SimpleString:
     """TYPE key"""
-    return SimpleString(type_name(ctx.db.read(argv[1])).encode())
+    return SimpleString(type_name(ctx.db.peek_read(argv[1])).encode())
 
 
 @group.command("KEYS", 2, READONLY, categories=("keyspace", "dangerous"),
@@ -299,10 +300,10 @@ def scan_command(ctx: CommandContext, argv: list[bytes]) -> list[Any]:
         if matches is not None and not matches(key):
             continue
         if wanted_type is None:
-            if db.lookup(key) is None:
+            if db.peek(key) is None:
                 continue
         else:
-            value = db.read(key)
+            value = db.peek_read(key)
             if value is None or type_name(value).encode() != wanted_type:
                 continue
         found.append(key)
@@ -502,12 +503,12 @@ def _payload_codec(ctx: CommandContext) -> Any:
     return rdb
 
 
-def parse_restore_options(argv: list[bytes]) -> tuple[bool, bool]:
-    """(is_replace, is_absttl) from RESTORE's options, checked in Redis's order.
+def parse_restore_options(argv: list[bytes]) -> tuple[bool, bool, int, int]:
+    """(is_replace, is_absttl, idle seconds, frequency) from RESTORE's options, checked
+    in Redis's order; -1 for IDLETIME or FREQ not given.
 
     IDLETIME and FREQ exclude each other (either one after the other is a syntax
-    error, as in Redis). Their values are checked, then unused: keys carry no LRU or
-    LFU clock yet. TODO(#7): set the key's access clock from them.
+    error, as in Redis).
     """
     is_replace = is_absttl = False
     idle_s = freq = -1
@@ -532,7 +533,7 @@ def parse_restore_options(argv: list[bytes]) -> tuple[bool, bool]:
         else:
             raise CommandError(errors.SYNTAX)
         index += 1
-    return is_replace, is_absttl
+    return is_replace, is_absttl, idle_s, freq
 
 
 @group.command("DUMP", 2, READONLY, keys=KeySpec(1, flags=("RO", "access")),
@@ -575,7 +576,7 @@ def restore_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     key), as Redis 7.0 propagates RESTORE.
     """
     key = argv[1]
-    is_replace, is_absttl = parse_restore_options(argv)
+    is_replace, is_absttl, idle_s, freq = parse_restore_options(argv)
     db = ctx.db
     if not is_replace and db.lookup(key) is not None:
         raise CommandError(errors.BUSYKEY)
@@ -596,6 +597,7 @@ def restore_command(ctx: CommandContext, argv: list[bytes]) -> Any:
             ctx.propagate_as(b"DEL", key)
         return OK
     db.set(key, value, ttl_ms or None)
+    db.set_access(key, idle_s, freq)
     count_one_change(ctx, dirty_before)
     if ttl_ms and not is_absttl:
         ctx.propagate_as(b"RESTORE", key, b"%d" % ttl_ms, *argv[3:], b"ABSTTL")
@@ -624,7 +626,7 @@ def _shares_integers(ctx: CommandContext) -> bool:
                   complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
 def object_encoding_command(ctx: CommandContext, argv: list[bytes]) -> bytes | None:
     """OBJECT ENCODING key"""
-    value = ctx.db.read(argv[2])
+    value = ctx.db.peek_read(argv[2])
     return None if value is None else object_encoding(value).encode()
 
 
@@ -639,7 +641,7 @@ def object_refcount_command(ctx: CommandContext, argv: list[bytes]) -> int | Non
     value is one is decided when asked, where Redis decides when storing it (this only
     differs for values stored before maxmemory-policy changed).
     """
-    value = ctx.db.read(argv[2])
+    value = ctx.db.peek_read(argv[2])
     if value is None:
         return None
     if (type(value) is bytes and string_encoding(value) == "int"
@@ -654,12 +656,28 @@ def object_refcount_command(ctx: CommandContext, argv: list[bytes]) -> int | Non
                   complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
 def object_freq_command(ctx: CommandContext, argv: list[bytes]) -> int | None:
     """OBJECT FREQ key"""
-    if ctx.db.read(argv[2]) is None:
+    db = ctx.db
+    if db.peek_read(argv[2]) is None:
         return None
-    if "lfu" not in ctx.server.config["maxmemory-policy"]:
+    keyspace = ctx.server.keyspace
+    if not keyspace.is_lfu:
         raise CommandError(errors.LFU_NOT_SELECTED)
-    # TODO(#7): report the key's LFU counter once keys carry access clocks.
-    raise CommandError(errors.FREQ_NOT_TRACKED)
+    return keyspace.frequency(db.clock_of(argv[2]))
+
+
+@group.subcommand(object_container, "IDLETIME", 3, READONLY, keys=_OBJECT_KEY,
+                  categories=("keyspace",), since="2.2.3",
+                  summary="Get the time since a Redis object was last accessed",
+                  complexity="O(1)", tips=("nondeterministic_output",), syntax="key:key")
+def object_idletime_command(ctx: CommandContext, argv: list[bytes]) -> int | None:
+    """OBJECT IDLETIME key"""
+    db = ctx.db
+    if db.peek_read(argv[2]) is None:
+        return None
+    keyspace = ctx.server.keyspace
+    if keyspace.is_lfu:
+        raise CommandError(errors.IDLETIME_UNDER_LFU)
+    return keyspace.idle_ms(db.clock_of(argv[2])) // 1000
 
 
 _OBJECT_HELP = (
@@ -670,6 +688,9 @@ _OBJECT_HELP = (
     "FREQ <key>",
     "    Return the access frequency index of the <key>. The returned integer is",
     "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
@@ -682,8 +703,5 @@ _OBJECT_HELP = (
                   since="6.2.0", summary="Show helpful text about the different subcommands",
                   complexity="O(1)")
 def object_help_command(ctx: CommandContext, argv: list[bytes]) -> list[SimpleString]:
-    """OBJECT HELP
-
-    Redis's text without IDLETIME, which is not implemented yet (issue 7).
-    """
+    """OBJECT HELP"""
     return [SimpleString(line.encode()) for line in _OBJECT_HELP]

@@ -472,7 +472,7 @@ def config_resetstat_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     server = ctx.server
     server.stats.reset()
     keyspace = server.keyspace
-    keyspace.hits = keyspace.misses = keyspace.expired_keys = 0
+    keyspace.hits = keyspace.misses = keyspace.expired_keys = keyspace.evicted_keys = 0
     pending = list(server.registry)
     while pending:
         spec = pending.pop()
@@ -784,10 +784,10 @@ def memory_stats_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """MEMORY STATS
 
     Redis's fields that have a meaning here (no allocator.* fields: there is no
-    jemalloc); "allocated" is the process RSS, as in INFO memory.
+    jemalloc); "allocated" is INFO memory's used_memory.
     """
     server = ctx.server
-    used = info.sample_memory(server)
+    used = info.used_memory(server)
     peak = server.used_memory_peak
     startup = server.used_memory_startup
     clients = sum(c.query_buffer_bytes() + c.output_buffer_bytes()
@@ -925,17 +925,19 @@ def serialized_length(value: Any) -> int:
 
 
 def debug_object(ctx: CommandContext, key: bytes) -> bytes:
-    value = ctx.db.read(key)
+    db = ctx.db
+    value = db.peek(key)
     if value is None:
         raise CommandError(errors.NO_SUCH_KEY)
     encoding = object_encoding(value)
+    clock = db.clock_of(key)
     refcount = 1
     if encoding == "int" and 0 <= int(value) < _SHARED_INTEGERS:
         refcount = _SHARED_REFCOUNT
     return (
         f"Value at:0x{id(value):x} refcount:{refcount} encoding:{encoding} "
-        f"serializedlength:{serialized_length(value)} lru:{info.lru_clock()} "
-        f"lru_seconds_idle:0"
+        f"serializedlength:{serialized_length(value)} lru:{clock} "
+        f"lru_seconds_idle:{ctx.server.keyspace.idle_ms(clock) // 1000}"
     ).encode()
 
 
@@ -975,8 +977,7 @@ def debug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
     Only with enable-debug-command yes (or local, from a local client), as Redis 7.
     Implemented: HELP, SLEEP (blocks the whole server, like Redis), OBJECT, LOG, RELOAD.
-    DEBUG OBJECT reports lru_seconds_idle:0 (no per-key access time is kept) and a
-    serializedlength without LZF compression.
+    DEBUG OBJECT reports a serializedlength without LZF compression.
     """
     if not allows_protected_action(ctx, "enable-debug-command"):
         raise CommandError(DEBUG_NOT_ALLOWED)

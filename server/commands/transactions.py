@@ -2,8 +2,9 @@
 
 MULTI switches the client's command filter on: the executor then answers QUEUED for
 each command (server/executor.py), after the checks Redis makes at queue time (unknown
-command, arity, auth, MISCONF, NO_MULTI); a command refused there marks the transaction
-failed and EXEC answers EXECABORT. EXEC runs the queue through the executor's call path
+command, arity, auth, OOM, MISCONF, NO_MULTI); a command refused there marks the
+transaction failed and EXEC answers EXECABORT; so does EXEC holding a DENYOOM command
+when the maxmemory gate found memory full. EXEC runs the queue through the executor's call path
 as one unit of the write stream (logged as MULTI ... EXEC when it wrote more than one
 command), with blocking commands answering at once, then serves the clients blocked
 on keys the transaction made ready. Errors of queued commands at run time stay in
@@ -116,10 +117,15 @@ def exec_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     client = ctx.client
     if not client.in_multi:
         raise CommandError("ERR EXEC without MULTI")
+    queue = client.multi_queue
+    limit = ctx.server.memory_limit
+    if (limit is not None and limit.was_out_of_memory
+            and any(spec.is_denyoom for spec, _ in queue)):
+        discard_transaction(ctx, client)
+        raise CommandError("EXECABORT Transaction discarded because of: " + errors.OOM)
     if client.multi_failed:
         discard_transaction(ctx, client)
         raise CommandError(EXECABORT)
-    queue = client.multi_queue
     if client.watch_touched or (client.watched
                                 and ctx.server.key_signals.watched_key_expired(client)):
         discard_transaction(ctx, client)

@@ -527,7 +527,7 @@ def test_object_freq_needs_an_lfu_policy(r):
 
 def test_object_help_lists_subcommands_as_status_lines(ember):
     (reply,) = exchange(ember.port, [(b"OBJECT", b"HELP")])
-    assert reply.startswith(b"*12\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. "
+    assert reply.startswith(b"*15\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. "
                             b"Subcommands are:\r\n+ENCODING <key>\r\n")
     assert reply.endswith(b"+HELP\r\n+    Prints this help.\r\n")
 

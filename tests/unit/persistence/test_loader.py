@@ -22,6 +22,8 @@ class Entry(NamedTuple):
     key: bytes
     value: Any
     expire_at_ms: int | None
+    idle_s: int | None = None
+    freq: int | None = None
 
 
 def cmd(*argv: bytes) -> bytes:

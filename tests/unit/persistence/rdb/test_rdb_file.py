@@ -33,6 +33,8 @@ class Entry(NamedTuple):
     key: bytes
     value: Any
     expire_at_ms: int | None
+    idle_s: int | None = None
+    freq: int | None = None
 
 
 def rdb_bytes(entries: list[Entry], **options: Any) -> bytes:

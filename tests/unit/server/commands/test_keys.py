@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.replies import SimpleString
 from server.commands import ALL_GROUPS
 from server.commands.keys import copy_value
 from server.config import Config
@@ -187,10 +188,32 @@ def test_object_refcount_stops_sharing_integers_under_lru_maxmemory(run):
     assert run("OBJECT", "REFCOUNT", "k") == 1
 
 
-def test_object_freq_under_an_lfu_policy_is_refused_until_keys_track_access(run):
-    # TODO(#7): replace with the key's LFU counter.
+def test_object_freq_reports_the_lfu_counter_under_an_lfu_policy(run):
+    run.server.config.set_many([("maxmemory-policy", "allkeys-lfu")])
     run("SET", "k", "v")
-    run.server.config.values["maxmemory-policy"] = "allkeys-lfu"
-    reply = run("OBJECT", "FREQ", "k")
-    assert reply.message.startswith("ERR access frequencies are not tracked yet")
+    assert run("OBJECT", "FREQ", "k") == 5  # LFU_INIT_VAL
+    run.server.config.set_many([("lfu-log-factor", "0")])  # every access counts
+    for _ in range(10):
+        run("GET", "k")
+    assert run("OBJECT", "FREQ", "k") == 15
     assert run("OBJECT", "FREQ", "missing") is None
+    assert run("OBJECT", "IDLETIME", "k").message.startswith(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked.")
+
+
+def test_object_idletime_counts_from_the_last_access_not_from_object_or_ttl(run):
+    keyspace = run.server.keyspace
+    run("SET", "k", "v")
+    keyspace.lru_clock += 7  # seven seconds pass
+    assert run("OBJECT", "IDLETIME", "k") == 7
+    assert run("TTL", "k") == -1 and run("TYPE", "k") == SimpleString(b"string")
+    assert run("EXISTS", "k") == 1
+    assert run("OBJECT", "IDLETIME", "k") == 7
+    assert run("GET", "k") == b"v"
+    assert run("OBJECT", "IDLETIME", "k") == 0
+    keyspace.lru_clock += 3
+    assert run("TOUCH", "k") == 1
+    assert run("OBJECT", "IDLETIME", "k") == 0
+    assert run("OBJECT", "FREQ", "k").message.startswith(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked.")
+
