@@ -22,7 +22,7 @@ from persistence import archive
 from persistence.aof.base import RdbPreamble
 from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, UnknownCommand
 from persistence.aof.manifest import ManifestError
-from persistence.aof.service import AofService, RewriteRefused
+from persistence.aof.service import AofService, AofStartError, RewriteRefused
 from persistence.files import file_ops_from_environment
 from persistence.rdb.reader import (
     Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
@@ -334,7 +334,7 @@ class App:
         except ManifestError as error:
             log.warning("%s", error.report(REDIS_VERSION))
             raise SystemExit(1) from None
-        except AofLoadError as error:
+        except (AofLoadError, AofStartError) as error:
             log.warning("%s", error)
             raise SystemExit(1) from None
         except OSError as error:
