@@ -488,10 +488,15 @@ class App:
             return None
         log.log(NOTICE, "Calling fsync() on the AOF file.")
         output = self.output
-        problem = self.aof.shutdown()
+        is_durable = self.aof.shutdown()
         if output is not None:
-            output.release_all()
-        return problem
+            if is_durable:
+                output.release_all()
+            else:
+                # Replies still held (appendfsync always) wait for writes that are
+                # not on disk: the clients get a closed connection instead.
+                output.discard_held()
+        return None
 
     # ------------------------------------------------------------------ shutdown
 

@@ -163,19 +163,25 @@ class AofService:
             writer, self.writer = self.writer, None
             writer.close()
 
-    def shutdown(self) -> str | None:
-        """Flush and fsync before exit (every policy, as Redis)."""
+    def shutdown(self) -> bool:
+        """Flush and fsync before exit (every policy); whether everything logged is
+        now on disk. As in Redis's prepareForShutdown, a failure is logged and the
+        exit goes on: refusing would leave the server running on a closed AOF, and a
+        SIGKILL later loses the same bytes."""
         self.abort_rewrite()
-        if self.writer is None:
-            return None
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return True
         try:
-            self.writer.close()
+            writer.close()
         except OSError as error:
-            log.warning("Error syncing the AOF at shutdown: %s", error.strerror)
-            return error.strerror
-        finally:
-            self.writer = None
-        return None
+            log.warning("Fail to fsync the AOF file: %s.", error.strerror)
+            return False
+        if writer.write_error is not None and writer.buffered_bytes:
+            log.warning("Exiting with %d bytes of acknowledged writes not written to the "
+                        "AOF: %s", writer.buffered_bytes, writer.write_error.strerror)
+            return False
+        return True
 
     def set_timestamps(self, enabled: bool) -> None:
         self.timestamps = enabled

@@ -19,6 +19,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import select
+import socket
 import shutil
 import subprocess
 import tempfile
@@ -596,3 +599,84 @@ def test_unwritable_aof_file_refuses_to_start(directory: str,
     finally:
         if mounted:
             subprocess.run(["umount", "-l", disk], check=False)
+
+
+# ------------------------------------------------------------------ shutdown
+
+
+def test_fsync_error_at_shutdown_is_logged_and_the_server_exits(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """Redis's prepareForShutdown logs a failed final fsync and exits anyway; the data
+    written before it is in the file."""
+    server = aof_server(directory).start()
+    client = server.client()
+    client.set("a", "1")
+    faults("fsync:EIO")
+    assert server.stop() == 0
+    log = server.log_text()
+    assert "Fail to fsync the AOF file: Input/output error." in log
+    assert not has_traceback(log)
+    faults("")
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().get("a") == b"1"
+
+
+def test_write_error_at_shutdown_says_what_is_lost(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """As in Redis, the server exits even when its last writes cannot reach the AOF
+    (they were acknowledged: everysec promises no more); the log says so."""
+    server = aof_server(directory).start()
+    client = server.client()
+    client.set("a", "1")
+    faults("ENOSPC")
+    client.set("b", "2")
+    assert server.stop() == 0
+    log = server.log_text()
+    assert re.search(r"Exiting with \d+ bytes of acknowledged writes not written to the "
+                     r"AOF: No space left on device", log), log
+    faults("")
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().mget("a", "b") == [b"1", None]
+
+
+def test_always_holds_replies_through_a_write_error(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """appendfsync always: no reply before its write is on disk. Redis exits on an AOF
+    write error with always; EmberKV keeps the reply until the disk takes the write
+    (README, Known differences)."""
+    server = aof_server(directory, "--appendfsync", "always").start()
+    try:
+        client = server.client()
+        client.set("a", "1")
+        faults("ENOSPC")
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+        ready, _, _ = select.select([sock], [], [], 0.5)
+        assert not ready, "a reply left before its write reached the disk"
+        faults("")
+        sock.settimeout(5)
+        assert sock.recv(100) == b"+OK\r\n"
+        sock.close()
+    finally:
+        server.kill()
+    clean_log(server)
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().mget("a", "b") == [b"1", b"2"]
+
+
+def test_always_never_acknowledges_a_write_lost_at_shutdown(
+        directory: str, faults: Callable[[str], None]) -> None:
+    server = aof_server(directory, "--appendfsync", "always").start()
+    faults("ENOSPC")
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+        time.sleep(0.2)
+        assert server.stop() == 0
+        assert sock.recv(100) == b""  # closed, no +OK
+    finally:
+        sock.close()
+    clean_log(server)
+    faults("")
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().get("b") is None
