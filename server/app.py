@@ -85,15 +85,34 @@ _LOGLEVELS = {"debug": logging.DEBUG, "verbose": logging.INFO, "notice": NOTICE,
 LOG_ENCODING_ERRORS = "backslashreplace"
 
 
+class _DropsUnwritableLines:
+    """As Redis's serverLogRaw, which ignores its fprintf/fflush errors: a line the disk
+    cannot take (full, I/O error) is dropped. logging's default would print a traceback
+    to stderr for every such line, for as long as the disk stays full."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)  # type: ignore[misc]
+
+
+class _FileHandler(_DropsUnwritableLines, logging.FileHandler):
+    pass
+
+
+class _StreamHandler(_DropsUnwritableLines, logging.StreamHandler):  # type: ignore[type-arg]
+    pass
+
+
 def log_handler(path: str) -> logging.Handler:
     """The handler for `logfile`: that file (appended), or stdout when it is empty."""
     if path:
-        return logging.FileHandler(path, encoding="utf-8", errors=LOG_ENCODING_ERRORS)
+        return _FileHandler(path, encoding="utf-8", errors=LOG_ENCODING_ERRORS)
     stream = sys.stdout
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors=LOG_ENCODING_ERRORS)
-    return logging.StreamHandler(stream)
+    return _StreamHandler(stream)
 
 
 def configure_logging(config: Config) -> None:

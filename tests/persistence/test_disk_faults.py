@@ -680,3 +680,22 @@ def test_always_never_acknowledges_a_write_lost_at_shutdown(
     faults("")
     with aof_server(directory).start() as restarted:
         assert restarted.client().get("b") is None
+
+
+def test_log_lines_the_disk_cannot_take_are_dropped_quietly(directory: str) -> None:
+    """A logfile on a full disk (/dev/full: every write fails with ENOSPC) costs the
+    lines, as in Redis, not a traceback on stderr per line."""
+    server = ServerProcess("emberkv", ["--logfile", "/dev/full", "--loglevel", "verbose"],
+                           directory=directory).start()
+    try:
+        client = server.client()
+        for _ in range(20):
+            assert pipeline(server.port, ("SET", "k", "v"), ("GET", "k")).endswith(b"$1\r\nv\r\n")
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(b"*1x\r\n")  # a protocol error, logged at verbose
+                sock.recv(100)
+        assert client.ping()
+    finally:
+        assert server.stop() == 0
+    output = server.log_text()  # the server's stdout and stderr
+    assert "Logging error" not in output and not has_traceback(output), output
