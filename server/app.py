@@ -467,7 +467,9 @@ class App:
         try:
             service.enable(self.server.keyspace.snapshot_entries())
         except OSError as error:
-            raise ConfigError(f"Can't enable the append only file: {error.strerror}") from None
+            log.warning("Redis needs to enable the AOF but can't write its base: %s",
+                        error.strerror)
+            raise ConfigError("Unable to turn on AOF. Check server logs.") from None
         log.log(NOTICE, "AOF enabled: base written from the current dataset")
         self._attach_aof(service)
 

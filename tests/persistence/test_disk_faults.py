@@ -504,6 +504,32 @@ def test_full_disk_fails_bgsave_and_rewrite_cleanly_then_recovers(tiny_disk: Tin
         assert_all_keys(restarted, 200)
 
 
+@pytest.mark.slow
+def test_full_disk_save_point_retries_and_writes_resume_on_their_own(
+        tiny_disk: TinyDisk) -> None:
+    """No command needed: after a failed BGSAVE the save point fires again once
+    Redis's 5 s retry delay has passed, and its success lifts the refusal."""
+    server = server_on(tiny_disk, "--save", "1 1")
+    server.start()
+    try:
+        client = server.client()
+        tiny_disk.fill()
+        client.set("k", "v1")
+        wait_for(lambda: persistence(client)["rdb_last_bgsave_status"] == "err",
+                 "the save point's BGSAVE to fail")
+        assert misconf(client, "SET", "k", "v2") == errors.MISCONF_RDB
+        assert temp_files(tiny_disk.path) == []
+        tiny_disk.free()
+        wait_for(lambda: persistence(client)["rdb_last_bgsave_status"] == "ok",
+                 "the save point to retry", timeout_s=15)
+        assert client.set("k", "v2")
+    finally:
+        server.kill()
+    clean_log(server)
+    with server_on(tiny_disk, "--save", "1 1").start() as restarted:
+        assert restarted.client().get("k") == b"v1"
+
+
 # ------------------------------------------------------------------ startup
 
 
@@ -699,3 +725,28 @@ def test_log_lines_the_disk_cannot_take_are_dropped_quietly(directory: str) -> N
         assert server.stop() == 0
     output = server.log_text()  # the server's stdout and stderr
     assert "Logging error" not in output and not has_traceback(output), output
+
+
+def test_config_set_appendonly_on_a_failing_disk_is_refused_with_redis_text(
+        directory: str, faults: Callable[[str], None]) -> None:
+    server = ServerProcess("emberkv", ["--save", ""], directory=directory).start()
+    try:
+        client = server.client()
+        client.set("a", "1")
+        faults("base-write:ENOSPC")
+        with pytest.raises(redis.ResponseError) as refused:
+            client.config_set("appendonly", "yes")
+        assert str(refused.value) == ("CONFIG SET failed (possibly related to argument "
+                                      "'appendonly') - Unable to turn on AOF. Check server logs.")
+        assert client.config_get("appendonly") == {"appendonly": "no"}
+        assert persistence(client)["aof_enabled"] == 0
+        assert "can't write its base: No space left on device" in server.log_text()
+        assert temp_files(directory) == []
+        faults("")
+        assert client.config_set("appendonly", "yes")
+        client.set("b", "2")
+    finally:
+        server.kill()
+    clean_log(server)
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().mget("a", "b") == [b"1", b"2"]
