@@ -37,7 +37,7 @@ import redis
 from server import errors
 from tests.persistence.helpers import aof_server, commands_in, temp_dir
 from tests.servers import ServerProcess, has_traceback
-from tests.wire import pipeline
+from tests.wire import exchange, pipeline
 
 AOF_DIR = "appendonlydir"
 MANIFEST = Path(AOF_DIR) / "appendonly.aof.manifest"
@@ -750,3 +750,31 @@ def test_config_set_appendonly_on_a_failing_disk_is_refused_with_redis_text(
     clean_log(server)
     with aof_server(directory).start() as restarted:
         assert restarted.client().mget("a", "b") == [b"1", b"2"]
+
+
+@pytest.mark.needs_redis_server
+def test_aof_on_dev_full_answers_as_redis(real_redis: ServerProcess) -> None:
+    """A real ENOSPC in both servers (the spec's method: the incr file a symlink to
+    /dev/full, which reads as empty and refuses every write): the same replies."""
+    script = [("SET", "a", "1"), ("SET", "b", "2"), ("GET", "a"), ("PING",), ("DEL", "a"),
+              ("INFO", "persistence")]
+    seen = {}
+    for kind in ("emberkv", "redis"):
+        directory = temp_dir()
+        args = ["--appendonly", "yes", "--appendfsync", "everysec"]
+        ServerProcess(kind, args, directory=directory).start().stop()
+        incr = Path(directory) / INCR_1
+        incr.unlink()
+        incr.symlink_to("/dev/full")
+        server = ServerProcess(kind, args, directory=directory).start()
+        try:
+            replies = exchange(server.port, script[:-1])
+            info = server.client().info("persistence")
+            seen[kind] = (replies, info["aof_last_write_status"])
+        finally:
+            server.kill()
+        if kind == "emberkv":
+            clean_log(server)
+    assert seen["emberkv"] == seen["redis"]
+    assert seen["redis"][0][1] == (b"-MISCONF Errors writing to the AOF file: "
+                                   b"No space left on device\r\n")
