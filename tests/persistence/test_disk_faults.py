@@ -541,9 +541,14 @@ def start_expecting_exit(server: ServerProcess) -> tuple[int, str]:
 
 def test_missing_data_directory_refuses_to_start() -> None:
     missing = f"/nonexistent-{uuid.uuid4().hex}/data"
-    code, log = start_expecting_exit(ServerProcess("emberkv", ["--dir", missing]))
-    assert code == 1
-    assert "*** FATAL CONFIG FILE ERROR" in log and "No such file or directory" in log
+    kinds = ["emberkv"] + (["redis"] if shutil.which("redis-server") else [])
+    for kind in kinds:  # redis-server, where installed, is the oracle
+        server = ServerProcess(kind, ["--dir", missing])
+        code, log = start_expecting_exit(server)
+        server.cleanup()
+        assert code == 1, kind
+        assert "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***" in log, kind
+        assert f">>> 'dir \"{missing}\"'\nNo such file or directory" in log, (kind, log)
     assert not os.path.exists(missing)
 
 
