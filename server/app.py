@@ -22,7 +22,7 @@ from persistence import archive
 from persistence.aof.base import RdbPreamble
 from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, UnknownCommand
 from persistence.aof.manifest import ManifestError
-from persistence.aof.service import AofService, AofStartError, RewriteRefused
+from persistence.aof.service import REWRITE_FAILED, AofService, AofStartError, RewriteRefused
 from persistence.files import file_ops_from_environment
 from persistence.rdb.reader import (
     Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
@@ -431,8 +431,7 @@ class App:
             raise CommandError(str(refused)) from None
         except OSError as error:
             log.warning("Can't rewrite append only file in background: %s", error.strerror)
-            raise CommandError("ERR Can't execute an AOF background rewriting. "
-                               "Please check the server logs for more information.") from None
+            raise CommandError(REWRITE_FAILED) from None
         # Switching files fsynced the old one: replies waiting for that can go.
         self._release_durable()
 

@@ -34,6 +34,10 @@ from persistence.files import FileOps, atomic_replace, check_fault, fsync_direct
 log = logging.getLogger("emberkv.aof")
 
 
+REWRITE_FAILED = ("ERR Can't execute an AOF background rewriting. Please check the server "
+                  "logs for more information.")
+
+
 class RewriteRefused(Exception):
     """BGREWRITEAOF cannot start; the message is the error reply."""
 
@@ -210,8 +214,10 @@ class AofService:
             if writer.error is not None:
                 # Its unwritten records are already in the dataset the child would see;
                 # logging them again in the new incr would apply them twice.
-                raise RewriteRefused("ERR Background AOF rewrite refused: the AOF cannot be "
-                                     "written right now (see the log)")
+                log.warning("Can't rewrite append only file in background: the AOF can't "
+                            "be written (%s)", writer.error.strerror)
+                self.last_rewrite_ok = False
+                raise RewriteRefused(REWRITE_FAILED)
             try:
                 self._switch_to_new_incr(writer)
             except OSError:
@@ -224,8 +230,10 @@ class AofService:
 
     def _switch_to_new_incr(self, writer: AofWriter) -> None:
         """Redis's openNewIncrAofForAppend: a new incr file, listed in the manifest
-        before anything is written to it. On failure the manifest (on disk and here)
-        and the writer's file are as they were, and the new file is gone."""
+        before anything is written to it. If the file or the manifest cannot be
+        written, both are as they were and the new file is gone. If the old file
+        cannot be flushed (switch_file), the writer stays on it and the new file stays
+        listed, empty: loading gives the same data, and the next rewrite retires it."""
         seq = self.manifest.next_incr_seq
         name = incr_name(self.filename, seq)
         check_fault("incr-create")
@@ -314,7 +322,8 @@ class AofService:
         """auto-aof-rewrite-percentage/min-size, with Redis's back-off after three
         failures in a row (1, 2, 4 ... up to 60 minutes)."""
         writer = self.writer
-        if writer is None or self.rewrite is not None or not percentage:
+        if writer is None or writer.error is not None or self.rewrite is not None \
+                or not percentage:
             return False
         if writer.total_size <= min_size:
             return False

@@ -106,11 +106,17 @@ def test_aof_write_error_refuses_writes_serves_reads_and_recovers(
         client.set("a", "1")
         faults(code)
         client.set("b", "2")  # acknowledged: its write failed after the reply was decided
+        # (Usually at once; if an everysec fsync was running, the write waited for it.)
+        wait_for(lambda: persistence(client)["aof_last_write_status"] == "err",
+                 "the write to fail")
         reason = os.strerror(getattr(errno, code))
         assert misconf(client, "SET", "c", "3") == f"MISCONF Errors writing to the AOF file: {reason}"
         assert misconf(client, "PING") == f"MISCONF Errors writing to the AOF file: {reason}"
         assert client.mget("a", "b") == [b"1", b"2"]
-        assert persistence(client)["aof_last_write_status"] == "err"
+        # b is buffered and in the dataset: a rewrite now would log it twice.
+        with pytest.raises(redis.ResponseError, match=REWRITE_REFUSED):
+            client.bgrewriteaof()
+        assert persistence(client)["aof_last_bgrewrite_status"] == "err"
         faults("")
         wait_for(lambda: persistence(client)["aof_last_write_status"] == "ok",
                  "the cron to retry the write")
@@ -783,3 +789,34 @@ def test_aof_on_dev_full_answers_as_redis(real_redis: ServerProcess) -> None:
     assert seen["emberkv"] == seen["redis"]
     assert seen["redis"][0][1] == (b"-MISCONF Errors writing to the AOF file: "
                                    b"No space left on device\r\n")
+
+
+def test_write_error_while_bgrewriteaof_switches_files_applies_nothing_twice(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """appendfsync always: an INCR still buffered when BGREWRITEAOF runs in the same
+    pipeline must reach the old incr file before the switch. If that write fails the
+    rewrite must not start (the child's base would hold the INCR, and the new incr
+    file too)."""
+    server = aof_server(directory, "--appendfsync", "always").start()
+    try:
+        client = server.client()
+        client.incr("n")
+        faults("ENOSPC")
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        sock.sendall(b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$12\r\nBGREWRITEAOF\r\n")
+        time.sleep(0.3)
+        faults("")
+        replies = b""
+        while replies.count(b"\r\n") < 2:
+            replies += sock.recv(1000)
+        sock.close()
+        assert replies.startswith(b":2\r\n")
+        assert replies[4:] == b"-ERR " + REWRITE_REFUSED.encode() + b"\r\n"
+        wait_for(lambda: persistence(client)["aof_last_write_status"] == "ok", "recovery")
+        assert client.bgrewriteaof()
+        wait_until_reaped(client, "aof_rewrite_in_progress")
+    finally:
+        server.kill()
+    clean_log(server)
+    with aof_server(directory).start() as restarted:
+        assert restarted.client().get("n") == b"2"
