@@ -23,6 +23,7 @@ import re
 import select
 import socket
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -212,8 +213,7 @@ def test_failed_save_answers_err_and_keeps_the_status(
         assert dump.read_bytes() == saved and temp_files(directory) == []
         assert "Failed saving the DB: No space left on device" in server.log_text()
     finally:
-        server.stop(timeout_s=3)  # the final save fails too: SIGTERM is refused
-        server.kill()
+        server.kill()  # the final save would fail too: SIGTERM is refused
     clean_log(server)
 
 
@@ -237,8 +237,7 @@ def test_dump_path_taken_by_a_directory_fails_saves_as_in_redis(real_redis: Serv
             seen[kind] = (save, status_after_save, info["rdb_last_bgsave_status"], refused,
                           temp_files(directory))
         finally:
-            server.stop(timeout_s=3)
-            server.kill()
+            server.kill()  # SIGTERM is refused while the final save fails
     assert seen["emberkv"] == seen["redis"]
     assert seen["redis"][0] == b"-ERR\r\n" and seen["redis"][2] == "err"
 
@@ -821,3 +820,25 @@ def test_write_error_while_bgrewriteaof_switches_files_applies_nothing_twice(
     clean_log(server)
     with aof_server(directory).start() as restarted:
         assert restarted.client().get("n") == b"2"
+
+
+def test_sigterm_is_refused_while_the_final_save_fails(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """With save points, SIGTERM saves first; as in Redis, a failing save keeps the
+    server running ("can't exit"), and SHUTDOWN NOSAVE still ends it."""
+    server = rdb_server(directory).start()
+    try:
+        client = server.client()
+        client.set("k", "v")
+        faults("rdb-write:ENOSPC")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        wait_for(lambda: "Error trying to save the DB, can't exit." in server.log_text(),
+                 "the refused shutdown")
+        assert client.get("k") == b"v"
+        with contextlib.suppress(redis.ConnectionError):
+            client.shutdown(nosave=True)
+        assert server.process.wait(10) == 0
+    finally:
+        server.kill()
+    clean_log(server)
