@@ -35,9 +35,10 @@ def rss_kb(pid: int) -> int:
 
 
 @pytest.fixture
-def server() -> Iterator[ServerProcess]:
-    """A server of its own: these tests abuse it, and its log must stay clean."""
-    process = ServerProcess("emberkv").start()
+def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """A server of its own: these tests abuse it, and its log must stay clean.
+    Indirect parametrization gives it extra arguments."""
+    process = ServerProcess("emberkv", list(getattr(request, "param", []))).start()
     try:
         yield process
         log = process.log_text()
@@ -141,15 +142,27 @@ def fire(port: int, data: bytes) -> None:
             raise AssertionError(f"server neither answered nor closed after {data!r}")
 
 
+# With the AOF on, replies go through the reply gate (server/output.py), and a
+# connection closed on a protocol error closes through it too.
+WITH_AND_WITHOUT_AOF = pytest.mark.parametrize(
+    "server", [[], ["--appendonly", "yes", "--appendfsync", "always"]],
+    ids=["no-aof", "aof-always"], indirect=True)
+
+FUZZ_RSS_BOUND_KB = 32 * 1024
+
+
+@WITH_AND_WITHOUT_AOF
 def test_mutated_requests_never_take_the_server_down(server: ServerProcess) -> None:
     rng = random.Random(20261202)
     bystander = Bystander(server.port)
+    before = rss_kb(server.pid)
     try:
         for batch in range(8):
             for _ in range(40):
                 seeds = [pack(*rng.choice(SEEDS)) for _ in range(rng.randint(1, 4))]
                 fire(server.port, mutate(b"".join(seeds), rng))
             bystander.check()
+        assert rss_kb(server.pid) - before < FUZZ_RSS_BOUND_KB
     finally:
         bystander.close()
 
@@ -181,11 +194,13 @@ def mutate_arguments(argv: tuple[str, ...], rng: random.Random) -> list[bytes]:
     return args
 
 
+@WITH_AND_WITHOUT_AOF
 def test_wrong_arguments_never_take_the_server_down(server: ServerProcess) -> None:
     """Framing intact, arguments mutated: every command gets a reply (errors are
     fine), pipelined on one connection per batch."""
     rng = random.Random(424242)
     bystander = Bystander(server.port)
+    before = rss_kb(server.pid)
     try:
         for batch in range(10):
             requests = [mutate_arguments(rng.choice(SEEDS), rng) for _ in range(200)]
@@ -206,6 +221,7 @@ def test_wrong_arguments_never_take_the_server_down(server: ServerProcess) -> No
             assert len(replies) == len(requests) + 1
             assert b"ERR internal error" not in received
             bystander.check()
+        assert rss_kb(server.pid) - before < FUZZ_RSS_BOUND_KB
     finally:
         bystander.close()
 
@@ -214,6 +230,7 @@ def test_random_bytes_never_take_the_server_down(server: ServerProcess) -> None:
     rng = random.Random(7)
     alphabet = b"*$:+-\r\n0123456789PINGSET \"'\\x\x00\xff"
     bystander = Bystander(server.port)
+    before = rss_kb(server.pid)
     try:
         for batch in range(5):
             for _ in range(40):
@@ -224,6 +241,7 @@ def test_random_bytes_never_take_the_server_down(server: ServerProcess) -> None:
                     data = bytes(rng.choice(alphabet) for _ in range(size))
                 fire(server.port, data)
             bystander.check()
+        assert rss_kb(server.pid) - before < FUZZ_RSS_BOUND_KB
     finally:
         bystander.close()
 
@@ -461,3 +479,18 @@ def test_thousands_of_concurrent_connections(server: ServerProcess, many_files: 
         sock.close()
     assert rss_kb(server.pid) - after_first < count * 5
     bystander.close()
+
+
+@pytest.mark.parametrize("server", [["--appendonly", "yes", "--appendfsync", "always"]],
+                         ids=["aof-always"], indirect=True)
+def test_replies_held_for_the_aof_still_reach_a_client_that_half_closed(
+        server: ServerProcess) -> None:
+    """`printf 'SET k v\\r\\n' | nc -N`: the client sends, then shuts its side down.
+    The replies waiting for the fsync must still be written before the close."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(pack("SET", "k", "v") + pack("INCR", "n") + pack("GET", "k"))
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(1 << 16):
+            received += chunk
+    assert received == b"+OK\r\n:1\r\n$1\r\nv\r\n"
