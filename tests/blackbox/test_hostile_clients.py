@@ -305,7 +305,7 @@ def test_pipeline_of_100k_commands_streams_every_reply(server: ServerProcess) ->
     sender = threading.Thread(target=send)
     sender.start()
     reader = hiredis.Reader()
-    replies = []
+    replies: list[object] = []
     deadline = time.monotonic() + 60
     try:
         while len(replies) < count:
@@ -413,20 +413,20 @@ def open_connections(port: int, count: int) -> list[socket.socket]:
         for sock in socks:
             sock.sendall(b"PING\r\n")
             sock.setblocking(False)
-            selector.register(sock, selectors.EVENT_READ)
+            selector.register(sock, selectors.EVENT_READ, data=sock)
         waiting = set(socks)
         received = {sock: b"" for sock in socks}
         deadline = time.monotonic() + 60
         while waiting:
             assert time.monotonic() < deadline, f"{len(waiting)} connections got no PONG"
             for key, _ in selector.select(1.0):
-                sock = key.fileobj
-                received[sock] += sock.recv(64)  # type: ignore[union-attr, index]
-                if received[sock] == b"+PONG\r\n":  # type: ignore[index]
-                    waiting.discard(sock)  # type: ignore[arg-type]
-                    selector.unregister(sock)
+                ready: socket.socket = key.data
+                received[ready] += ready.recv(64)
+                if received[ready] == b"+PONG\r\n":
+                    waiting.discard(ready)
+                    selector.unregister(ready)
                 else:
-                    assert b"+PONG\r\n".startswith(received[sock]), received[sock]  # type: ignore
+                    assert b"+PONG\r\n".startswith(received[ready]), received[ready]
         return socks
     except BaseException:
         for sock in socks:

@@ -61,7 +61,11 @@ def faults(directory: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], N
     control = Path(directory) / "faults"
     control.write_text("")
     monkeypatch.setenv("EMBERKV_AOF_FAULTS", str(control))
-    return control.write_text
+
+    def switch(directives: str) -> None:
+        control.write_text(directives)
+
+    return switch
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
