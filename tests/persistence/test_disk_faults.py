@@ -374,6 +374,16 @@ def test_manifest_failure_when_the_rewrite_finishes_keeps_the_old_manifest(
 # ------------------------------------------------------------------ a real full disk
 
 
+def mount_tmpfs(path: str, options: str) -> bool:
+    """Mount a tmpfs on `path`; False where that is not allowed (not root, a container
+    without the capability, no mount command)."""
+    try:
+        return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", path],
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 class TinyDisk:
     """A 2 MB tmpfs that `fill` fills to the last page and `free` empties again; or,
     where mounting is not allowed, the seam failing every write the same way."""
@@ -382,9 +392,7 @@ class TinyDisk:
         self.path = os.path.join(base, "disk")
         os.mkdir(self.path)
         self.control = os.path.join(base, "faults")
-        self.is_real = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", self.path],
-            capture_output=True).returncode == 0
+        self.is_real = mount_tmpfs(self.path, "size=2m")
         if not self.is_real:
             warnings.warn("cannot mount a tmpfs (not root?): the full-disk test runs "
                           "through the fault seam instead")
@@ -569,8 +577,7 @@ def read_only_directory(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, 
     base = tempfile.mkdtemp(prefix="emberkv-ro-")
     path = os.path.join(base, "data")
     os.mkdir(path)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", path],
-                             capture_output=True).returncode == 0
+    mounted = mount_tmpfs(path, "size=1m,ro")
     how = "tmpfs" if mounted else "chmod" if os.geteuid() != 0 else "seam"
     if how == "chmod":
         os.chmod(path, 0o555)
@@ -614,8 +621,7 @@ def test_unwritable_aof_file_refuses_to_start(directory: str,
     or is not root (chmod); the seam otherwise."""
     disk = os.path.join(directory, "disk")
     os.mkdir(disk)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk],
-                             capture_output=True).returncode == 0
+    mounted = mount_tmpfs(disk, "size=2m")
     log_dir = tempfile.mkdtemp(prefix="emberkv-log-")
     try:
         ServerProcess("emberkv", ["--dir", disk, "--appendonly", "yes"],
