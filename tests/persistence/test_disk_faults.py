@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import re
 import select
 import socket
@@ -399,9 +400,12 @@ class TinyDisk:
             monkeypatch.setenv("EMBERKV_AOF_FAULTS", self.control)
         self.filler = os.path.join(self.path, "filler")
 
-    def fill(self) -> None:
+    def fill(self, leave_kb: int = 0) -> None:
+        """No room left; or `leave_kb` free, too little for a new base (the seam:
+        every write fails, or only the rewrite child's)."""
         if not self.is_real:
             Path(self.control).write_text(
+                "base-write:ENOSPC" if leave_kb else
                 "ENOSPC rdb-write:ENOSPC base-write:ENOSPC manifest-write:ENOSPC")
             return
         chunk = b"\0" * 4096
@@ -416,6 +420,8 @@ class TinyDisk:
             with contextlib.suppress(OSError):
                 while stream.write(b"\0"):
                     pass
+        if leave_kb:
+            os.truncate(self.filler, os.path.getsize(self.filler) - leave_kb * 1024)
 
     def free(self) -> None:
         if self.is_real:
@@ -519,6 +525,40 @@ def test_full_disk_fails_bgsave_and_rewrite_cleanly_then_recovers(tiny_disk: Tin
     clean_log(server)
     with server_on(tiny_disk, *args).start() as restarted:
         assert_all_keys(restarted, 200)
+
+
+def incompressible(n: int) -> bytes:
+    """1000 bytes that LZF cannot shrink, so an RDB base is as large as the data."""
+    return random.Random(n).randbytes(1000)
+
+
+def test_rewrite_child_that_runs_out_of_space_leaves_the_aof_as_it_was(
+        tiny_disk: TinyDisk) -> None:
+    """Room for the manifest and new incr file, not for the child's new base: the
+    child fails on ENOSPC, the parent cleans up and keeps logging to the old files."""
+    args = ("--appendonly", "yes", "--save", "")
+    server = server_on(tiny_disk, *args).start()
+    try:
+        client = server.client()
+        for start in range(0, 400, 100):  # ~400 KB of AOF: the base needs as much
+            client.mset({f"key:{n}": incompressible(n) for n in range(start, start + 100)})
+        tiny_disk.fill(leave_kb=64)
+        assert client.bgrewriteaof()
+        info = wait_until_reaped(client, "aof_rewrite_in_progress")
+        assert info["aof_last_bgrewrite_status"] == "err"
+        assert info["aof_last_write_status"] == "ok"
+        assert temp_files(tiny_disk.path) == []
+        assert [name for name in aof_files(tiny_disk.path) if ".base." in name] == [
+            "appendonly.aof.1.base.rdb"]
+        client.set("after", "1")
+        tiny_disk.free()
+    finally:
+        server.kill()
+    clean_log(server)
+    with server_on(tiny_disk, *args).start() as restarted:
+        client = restarted.client()
+        assert client.dbsize() == 401 and client.get("after") == b"1"
+        assert client.get("key:399") == incompressible(399)
 
 
 @pytest.mark.slow
