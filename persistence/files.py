@@ -5,14 +5,21 @@ door every AOF byte goes through (`FileOps`), so tests can make the disk fail.
 directory, fsync it, rename it over the target, fsync the directory, so a crash leaves
 either the old file or the new one, never a mix.
 
-`FaultInjectingFileOps` is the test seam: it reads a control file before each
-operation, so a black-box test can switch failures on and off in a running server
-(`EMBERKV_AOF_FAULTS=<path>`). Control file contents, one directive:
-    ENOSPC | EIO        every write fails with that errno
-    short:<n>           a longer write stores only n bytes and the write after it
+The test seam: with `EMBERKV_AOF_FAULTS=<path>` set, a control file is read before
+each operation, so a black-box test can switch failures on and off in a running
+server (forked children included). Control file contents, one directive a line:
+    ENOSPC | EIO        every AOF write fails with that errno (FaultInjectingFileOps)
+    short:<n>           a longer AOF write stores only n bytes and the write after it
                         fails with ENOSPC (a disk filling up mid-record)
-    fsync:EIO           every fsync fails with EIO
-An absent or empty file means no fault.
+    fsync:EIO           every AOF fsync fails with EIO
+    <point>:<ERRNO>     `check_fault(point)` raises OSError(ERRNO), for the points
+                        rdb-write, rdb-fsync, rdb-rename (SAVE, BGSAVE's child),
+                        base-write, base-fsync (the rewrite child's new base),
+                        incr-create (BGREWRITEAOF's new incr file), manifest-write,
+                        manifest-rename (a manifest update), aof-dir (creating it),
+                        incr-open (opening the last incr file at startup)
+An absent or empty file means no fault. Without the variable every check is one
+environment lookup.
 """
 
 from __future__ import annotations
@@ -31,12 +38,38 @@ def fsync_directory(path: str) -> None:
         os.close(fd)
 
 
-def atomic_replace(path: str, write: Callable[[int], None]) -> None:
-    """Replace `path` with what `write(fd)` writes, atomically and durably."""
+FAULTS_ENVIRONMENT = "EMBERKV_AOF_FAULTS"
+
+
+def _fault_directives(control: str | None) -> list[str]:
+    if not control:
+        return []
+    try:
+        with open(control) as stream:
+            return stream.read().split()
+    except OSError:
+        return []
+
+
+def check_fault(point: str) -> None:
+    """Raise the OSError the control file asks for at `point` (see module doc)."""
+    for directive in _fault_directives(os.environ.get(FAULTS_ENVIRONMENT)):
+        name, _, code = directive.partition(":")
+        if name == point and hasattr(errno, code):
+            number = getattr(errno, code)
+            raise OSError(number, os.strerror(number))
+
+
+def atomic_replace(path: str, write: Callable[[int], None], fault_point: str = "") -> None:
+    """Replace `path` with what `write(fd)` writes, atomically and durably. A failure
+    leaves `path` as it was and no temp file; `fault_point` names the seam's
+    <point>-write and <point>-rename checks."""
     directory, name = os.path.split(path)
     temp = os.path.join(directory, "temp-" + name)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+        if fault_point:
+            check_fault(fault_point + "-write")
         write(fd)
         os.fsync(fd)
     except BaseException:
@@ -45,6 +78,8 @@ def atomic_replace(path: str, write: Callable[[int], None]) -> None:
         raise
     os.close(fd)
     try:
+        if fault_point:
+            check_fault(fault_point + "-rename")
         os.rename(temp, path)
     except BaseException:
         _unlink_quietly(temp)
@@ -90,11 +125,12 @@ class FaultInjectingFileOps(FileOps):
         self._fail_next_write = False  # after a short write, as a full disk does
 
     def _directive(self) -> str:
-        try:
-            with open(self.control_path) as control:
-                return control.read().strip()
-        except OSError:
-            return ""
+        """The AOF write/fsync directive, if any (the first of the control file's
+        lines without a point name, or fsync:<ERRNO>)."""
+        for directive in _fault_directives(self.control_path):
+            if ":" not in directive or directive.startswith(("short:", "fsync:")):
+                return directive
+        return ""
 
     def write(self, fd: int, data: bytes | memoryview) -> int:
         directive = self._directive()
@@ -118,5 +154,5 @@ class FaultInjectingFileOps(FileOps):
 
 
 def file_ops_from_environment() -> FileOps:
-    control = os.environ.get("EMBERKV_AOF_FAULTS")
+    control = os.environ.get(FAULTS_ENVIRONMENT)
     return FaultInjectingFileOps(control) if control else FileOps()

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from persistence.files import fsync_directory, write_all
+from persistence.files import check_fault, fsync_directory, write_all
 from persistence.rdb.writer import SnapshotEntry, write_rdb
 
 # Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long.
@@ -51,9 +51,11 @@ def save_file(options: SaveOptions, entries: Iterable[SnapshotEntry],
     temp = temp_name(os.getpid())
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+        check_fault("rdb-write")
         writer = write_rdb(lambda chunk: write_all(fd, chunk), entries, db_sizes,
                            compress=options.compress, checksum=options.checksum,
                            used_memory=used_memory)
+        check_fault("rdb-fsync")
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -61,6 +63,7 @@ def save_file(options: SaveOptions, entries: Iterable[SnapshotEntry],
         raise
     os.close(fd)
     try:
+        check_fault("rdb-rename")
         os.rename(temp, options.filename)
     except BaseException:
         remove_quietly(temp)

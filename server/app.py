@@ -22,7 +22,7 @@ from persistence import archive
 from persistence.aof.base import RdbPreamble
 from persistence.aof.loader import AofLoadError, LoadResult, PreambleLoading, UnknownCommand
 from persistence.aof.manifest import ManifestError
-from persistence.aof.service import AofService, RewriteRefused
+from persistence.aof.service import REWRITE_FAILED, AofService, AofStartError, RewriteRefused
 from persistence.files import file_ops_from_environment
 from persistence.rdb.reader import (
     Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
@@ -85,15 +85,34 @@ _LOGLEVELS = {"debug": logging.DEBUG, "verbose": logging.INFO, "notice": NOTICE,
 LOG_ENCODING_ERRORS = "backslashreplace"
 
 
+class _DropsUnwritableLines:
+    """As Redis's serverLogRaw, which ignores its fprintf/fflush errors: a line the disk
+    cannot take (full, I/O error) is dropped. logging's default would print a traceback
+    to stderr for every such line, for as long as the disk stays full."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)  # type: ignore[misc]
+
+
+class _FileHandler(_DropsUnwritableLines, logging.FileHandler):
+    pass
+
+
+class _StreamHandler(_DropsUnwritableLines, logging.StreamHandler):  # type: ignore[type-arg]
+    pass
+
+
 def log_handler(path: str) -> logging.Handler:
     """The handler for `logfile`: that file (appended), or stdout when it is empty."""
     if path:
-        return logging.FileHandler(path, encoding="utf-8", errors=LOG_ENCODING_ERRORS)
+        return _FileHandler(path, encoding="utf-8", errors=LOG_ENCODING_ERRORS)
     stream = sys.stdout
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors=LOG_ENCODING_ERRORS)
-    return logging.StreamHandler(stream)
+    return _StreamHandler(stream)
 
 
 def configure_logging(config: Config) -> None:
@@ -370,7 +389,7 @@ class App:
         except ManifestError as error:
             log.warning("%s", error.report(REDIS_VERSION))
             raise SystemExit(1) from None
-        except AofLoadError as error:
+        except (AofLoadError, AofStartError) as error:
             log.warning("%s", error)
             raise SystemExit(1) from None
         except OSError as error:
@@ -448,8 +467,7 @@ class App:
             raise CommandError(str(refused)) from None
         except OSError as error:
             log.warning("Can't rewrite append only file in background: %s", error.strerror)
-            raise CommandError("ERR Can't execute an AOF background rewriting. "
-                               "Please check the server logs for more information.") from None
+            raise CommandError(REWRITE_FAILED) from None
         self._refresh_child_state()
         # Switching files fsynced the old one: replies waiting for that can go.
         self._release_durable()
@@ -485,7 +503,9 @@ class App:
         try:
             service.enable(self.server.keyspace.snapshot_entries())
         except OSError as error:
-            raise ConfigError(f"Can't enable the append only file: {error.strerror}") from None
+            log.warning("Redis needs to enable the AOF but can't write its base: %s",
+                        error.strerror)
+            raise ConfigError("Unable to turn on AOF. Check server logs.") from None
         log.log(NOTICE, "AOF enabled: base written from the current dataset")
         self._attach_aof(service)
 
@@ -525,10 +545,15 @@ class App:
             return None
         log.log(NOTICE, "Calling fsync() on the AOF file.")
         output = self.output
-        problem = self.aof.shutdown()
+        is_durable = self.aof.shutdown()
         if output is not None:
-            output.release_all()
-        return problem
+            if is_durable:
+                output.release_all()
+            else:
+                # Replies still held (appendfsync always) wait for writes that are
+                # not on disk: the clients get a closed connection instead.
+                output.discard_held()
+        return None
 
     # ------------------------------------------------------------------ shutdown
 

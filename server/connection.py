@@ -195,7 +195,14 @@ class ClientConnection(asyncio.Protocol):
                 gate.close(self.transport)  # after the replies it may still hold
 
     def eof_received(self) -> bool | None:
-        return None
+        gate = self.server.reply_gate
+        if gate is None or self.transport is None:
+            return None  # replies already went to the transport, which closes after them
+        # Replies the AOF still holds go out first, as in Redis, which writes replies
+        # before it gets to read the EOF behind their requests.
+        self.is_closing = True
+        gate.close(self.transport)
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.is_closing = True

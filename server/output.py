@@ -85,6 +85,10 @@ class OutputScheduler:
             else:
                 transport.write(payload)
 
+    def discard_held(self) -> None:
+        """The log failed for good (shutdown): what it held is never sent."""
+        self.held.clear()
+
     def release_all(self) -> None:
         """The log is going away (AOF switched off): nothing more to wait for."""
         self.release(max(self.safe, self.log.appended))

@@ -122,6 +122,10 @@ def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
         raise AofLoadError(f"Fatal error: can't open the append only file {entry.name} "
                            f"for reading: {error.strerror}") from None
     with stream:
+        if os.fstat(stream.fileno()).st_size == 0:
+            # Redis goes by the size too (AOF_EMPTY): a file that says it is empty is
+            # not read, even if reading it would give bytes (a device such as /dev/full).
+            return 0
         tail_offset = 0
         if stream.read(5) == b"REDIS":
             stream.seek(0)

@@ -132,7 +132,7 @@ class Manifest:
 
     def persist(self, path: str) -> None:
         data = self.format()
-        atomic_replace(path, lambda fd: write_all(fd, data))
+        atomic_replace(path, lambda fd: write_all(fd, data), fault_point="manifest")
 
     # ------------------------------------------------------------------ sequences
 

@@ -17,7 +17,7 @@ import time
 from typing import Callable, Iterable
 
 from persistence.aof.base import RdbPreamble, SnapshotEntry, write_base
-from persistence.files import write_all
+from persistence.files import check_fault, write_all
 
 
 def temp_base_name(pid: int) -> str:
@@ -85,8 +85,10 @@ def _child_main(entries: Callable[[], Iterable[SnapshotEntry]], timestamps: bool
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         path = temp_base_name(os.getpid())
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        check_fault("base-write")
         write_base(lambda data: write_all(fd, data), entries(), preamble,
                    int(time.time()) if timestamps else None)
+        check_fault("base-fsync")
         os.fsync(fd)
         os.close(fd)
         code = 0

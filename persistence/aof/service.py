@@ -29,13 +29,22 @@ from persistence.aof.manifest import (
 )
 from persistence.aof.rewrite import RewriteChild, remove_quietly
 from persistence.aof.writer import AofWriter, FsyncPolicy
-from persistence.files import FileOps, atomic_replace, fsync_directory, write_all
+from persistence.files import FileOps, atomic_replace, check_fault, fsync_directory, write_all
 
 log = logging.getLogger("emberkv.aof")
 
 
+REWRITE_FAILED = ("ERR Can't execute an AOF background rewriting. Please check the server "
+                  "logs for more information.")
+
+
 class RewriteRefused(Exception):
     """BGREWRITEAOF cannot start; the message is the error reply."""
+
+
+class AofStartError(Exception):
+    """The AOF directory or its last incr file cannot be opened at startup; the
+    message is what Redis logs before it exits."""
 
 
 class AofService:
@@ -86,7 +95,7 @@ class AofService:
                     result: LoadResult) -> Iterator[None]:
         """start(), yielding now and then while loading so the caller can serve
         clients (-LOADING); `result` shows the progress."""
-        os.makedirs(self.directory, exist_ok=True)
+        self._create_directory()
         manifest = self._upgrade_single_file(Manifest.load(self.manifest_path))
         if manifest is None or (manifest.base is None and not manifest.incrs):
             self.manifest = manifest or Manifest()
@@ -102,8 +111,22 @@ class AofService:
         self.base_size = result.base_size
         if not manifest.incrs:
             self._open_new_incr(total_size=result.total_size)
-        else:
-            self._open_incr(manifest.incrs[-1].name, result.total_size)
+            return
+        name = manifest.incrs[-1].name
+        try:
+            check_fault("incr-open")
+            self._open_incr(name, result.total_size)
+        except OSError as error:
+            raise AofStartError(f"Can't open the append-only file {name}: "
+                                f"{error.strerror}") from None
+
+    def _create_directory(self) -> None:
+        try:
+            check_fault("aof-dir")
+            os.makedirs(self.directory, exist_ok=True)
+        except OSError as error:
+            raise AofStartError(f"Can't open or create append-only dir {self.directory}: "
+                                f"{error.strerror}") from None
 
     def _upgrade_single_file(self, manifest: Manifest | None) -> Manifest | None:
         """A Redis 6 AOF (`<dir>/appendonly.aof`, one file) becomes the base of a
@@ -144,19 +167,25 @@ class AofService:
             writer, self.writer = self.writer, None
             writer.close()
 
-    def shutdown(self) -> str | None:
-        """Flush and fsync before exit (every policy, as Redis)."""
+    def shutdown(self) -> bool:
+        """Flush and fsync before exit (every policy); whether everything logged is
+        now on disk. As in Redis's prepareForShutdown, a failure is logged and the
+        exit goes on: refusing would leave the server running on a closed AOF, and a
+        SIGKILL later loses the same bytes."""
         self.abort_rewrite()
-        if self.writer is None:
-            return None
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return True
         try:
-            self.writer.close()
+            writer.close()
         except OSError as error:
-            log.warning("Error syncing the AOF at shutdown: %s", error.strerror)
-            return error.strerror
-        finally:
-            self.writer = None
-        return None
+            log.warning("Fail to fsync the AOF file: %s.", error.strerror)
+            return False
+        if writer.write_error is not None and writer.buffered_bytes:
+            log.warning("Exiting with %d bytes of acknowledged writes not written to the "
+                        "AOF: %s", writer.buffered_bytes, writer.write_error.strerror)
+            return False
+        return True
 
     def set_timestamps(self, enabled: bool) -> None:
         self.timestamps = enabled
@@ -185,25 +214,43 @@ class AofService:
             if writer.error is not None:
                 # Its unwritten records are already in the dataset the child would see;
                 # logging them again in the new incr would apply them twice.
-                raise RewriteRefused("ERR Background AOF rewrite refused: the AOF cannot be "
-                                     "written right now (see the log)")
-            seq = self.manifest.next_incr_seq
-            name = incr_name(self.filename, seq)
-            fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC,
-                         0o644)
+                log.warning("Can't rewrite append only file in background: the AOF can't "
+                            "be written (%s)", writer.error.strerror)
+                self.last_rewrite_ok = False
+                raise RewriteRefused(REWRITE_FAILED)
             try:
-                fsync_directory(self.directory)
-                self.manifest.incrs.append(AofFile(name, seq, FileType.INCR))
-                self.manifest.persist(self.manifest_path)
+                self._switch_to_new_incr(writer)
             except OSError:
-                self.manifest.incrs.pop()
-                os.close(fd)
-                os.unlink(self._path(name))
+                # As Redis: a rewrite that could not even start counts as failed.
+                self.last_rewrite_ok = False
                 raise
-            writer.switch_file(fd)
         self.rewrite = RewriteChild.start(entries, self.timestamps, self.preamble)
         self.rewrites += 1
         log.log(25, "Background append only file rewriting started by pid %d", self.rewrite.pid)
+
+    def _switch_to_new_incr(self, writer: AofWriter) -> None:
+        """Redis's openNewIncrAofForAppend: a new incr file, listed in the manifest
+        before anything is written to it. If the file or the manifest cannot be
+        written, both are as they were and the new file is gone. If the old file
+        cannot be flushed (switch_file), the writer stays on it and the new file stays
+        listed, empty: loading gives the same data, and the next rewrite retires it."""
+        seq = self.manifest.next_incr_seq
+        name = incr_name(self.filename, seq)
+        check_fault("incr-create")
+        fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC,
+                     0o644)
+        listed = Manifest(self.manifest.base, [*self.manifest.incrs,
+                                               AofFile(name, seq, FileType.INCR)],
+                          list(self.manifest.history))
+        try:
+            fsync_directory(self.directory)
+            listed.persist(self.manifest_path)
+        except OSError:
+            os.close(fd)
+            remove_quietly(self._path(name))
+            raise
+        self.manifest = listed
+        writer.switch_file(fd)
 
     def poll_rewrite(self) -> None:
         """From the cron: once the child is done, swap its base in (or count a failure)."""
@@ -237,19 +284,28 @@ class AofService:
         self._last_failure_at = time.monotonic()
 
     def _install_base(self, temp_path: str) -> None:
+        """The child's base goes in (Redis's backgroundRewriteDoneHandler): renamed
+        into place, then a new manifest naming it is persisted and only then adopted.
+        If any step fails, the new base is removed and the old manifest, on disk and
+        here, stays in use."""
         manifest = self.manifest
         seq = manifest.next_base_seq
         name = base_name(self.filename, seq, rdb=_starts_as_rdb(temp_path))
         size = os.path.getsize(temp_path)
-        os.rename(temp_path, self._path(name))
-        fsync_directory(self.directory)
         current = manifest.incrs[-1:] if self.writer is not None else []
         retired = ([manifest.base] if manifest.base else []) + manifest.incrs[:len(manifest.incrs)
                                                                             - len(current)]
-        manifest.history += [AofFile(f.name, f.seq, FileType.HISTORY) for f in retired]
-        manifest.base = AofFile(name, seq, FileType.BASE)
-        manifest.incrs = current
-        manifest.persist(self.manifest_path)
+        swapped = Manifest(AofFile(name, seq, FileType.BASE), list(current),
+                           manifest.history + [AofFile(f.name, f.seq, FileType.HISTORY)
+                                               for f in retired])
+        os.rename(temp_path, self._path(name))
+        try:
+            fsync_directory(self.directory)
+            swapped.persist(self.manifest_path)
+        except OSError:
+            remove_quietly(self._path(name))
+            raise
+        self.manifest = swapped
         self._collect_history()
         self.base_size = size
         if self.writer is not None:
@@ -266,7 +322,8 @@ class AofService:
         """auto-aof-rewrite-percentage/min-size, with Redis's back-off after three
         failures in a row (1, 2, 4 ... up to 60 minutes)."""
         writer = self.writer
-        if writer is None or self.rewrite is not None or not percentage:
+        if writer is None or writer.error is not None or self.rewrite is not None \
+                or not percentage:
             return False
         if writer.total_size <= min_size:
             return False
@@ -294,7 +351,7 @@ class AofService:
             size = write_base(lambda data: write_all(fd, data), entries, self.preamble,
                               int(time.time()) if self.timestamps else None)
 
-        atomic_replace(self._path(name), write)
+        atomic_replace(self._path(name), write, fault_point="base")
         retired = ([manifest.base] if manifest.base else []) + manifest.incrs
         manifest.history += [AofFile(f.name, f.seq, FileType.HISTORY) for f in retired]
         manifest.base = AofFile(name, seq, FileType.BASE)
@@ -328,7 +385,14 @@ class AofService:
         if self.disable_auto_gc or not self.manifest.history:
             return
         retired, self.manifest.history = self.manifest.history, []
-        self.manifest.persist(self.manifest_path)
+        try:
+            self.manifest.persist(self.manifest_path)
+        except OSError as error:
+            # The files stay, still listed; the next manifest update retries.
+            self.manifest.history = retired
+            log.warning("Failed to persist the AOF manifest while removing history files: %s",
+                        error.strerror)
+            return
         for entry in retired:
             log.log(25, "Removing the history file %s in the background", entry.name)
             try:

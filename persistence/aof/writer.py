@@ -267,13 +267,19 @@ class AofWriter:
     def switch_file(self, fd: int) -> int:
         """Go on in a new (empty) incr file, keeping the logical offsets, so replies
         held for the old file are released as before. Everything buffered is written
-        and fsynced to the old file first; it is closed. Returns the old file's size."""
+        and fsynced to the old file first; it is closed. Returns the old file's size.
+        OSError if that write or fsync fails: the old file stays in use."""
         try:
             self.sync_now()
-        except OSError:
-            self.worker = FsyncWorker(self.ops, self.fd, self.worker._on_durable,
-                                      self.worker.done)
+        except OSError as error:
+            # The fsync failed: writes are refused (MISCONF) until one succeeds.
+            self._restart_worker().error = error
             raise
+        if self.write_error is not None:
+            # What is still buffered belongs before the switch point, in this file:
+            # written to the next one, it would follow a base that already holds it.
+            self._restart_worker()
+            raise self.write_error
         os.close(self.fd)
         old_size = self.file_size
         self.fd = fd
@@ -282,6 +288,11 @@ class AofWriter:
         self._last_timestamp_s = 0
         self.worker = FsyncWorker(self.ops, fd, self.worker._on_durable, self.worker.done)
         return old_size
+
+    def _restart_worker(self) -> FsyncWorker:
+        """A new fsync thread on the current file, after sync_now stopped the old one."""
+        self.worker = FsyncWorker(self.ops, self.fd, self.worker._on_durable, self.worker.done)
+        return self.worker
 
     # ------------------------------------------------------------------ closing
 

@@ -198,6 +198,11 @@ def test_write_errors_refuse_writes_with_misconf_until_the_disk_recovers(
         client.set("a", "1")
         control.write_text("short:10")
         client.set("b", "2")  # its write fails after the reply was decided, as Redis
+        # (at once, unless an everysec fsync was running: then the write waits for it)
+        deadline = time.monotonic() + 5
+        while client.info("persistence")["aof_last_write_status"] != "err":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         with pytest.raises(redis.ResponseError,
                            match="Errors writing to the AOF file: No space left on device"):
             client.set("c", "3")
