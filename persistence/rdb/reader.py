@@ -312,6 +312,7 @@ class RdbReader:
                 pos = self.pos
                 if selected != db_index:
                     if keys:
+                        self.pos = record_start
                         state.keys_loaded += len(keys)
                         yield KeyBatch(db_index, keys, values, offsets, expire_ats)
                         keys, values, offsets, expire_ats = [], [], [], {}
