@@ -217,9 +217,10 @@ class RdbWriter:
             if (key_len <= plain_max and (key_len > 11 or key[:1] not in _INTEGER_START)
                     and value_len <= plain_max
                     and (value_len > 11 or value[:1] not in _INTEGER_START)):
+                # Type STRING, then each string as its 6-bit length and its bytes.
                 buffer += b"\x00%c%b%c%b" % (key_len, key, value_len, value)
             else:
-                buffer += b"\x00"
+                buffer.append(RdbType.STRING)
                 buffer += encode_string(key, self.compress)
                 buffer += encode_string(value, self.compress)
         else:
