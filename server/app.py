@@ -319,10 +319,15 @@ class App:
                              on_durable, disable_auto_gc=self.config["aof-disable-auto-gc"],
                              timestamps=self.config["aof-timestamp-enabled"])
         self._apply_rdb_preamble(service)
-        keyspace = self.server.keyspace
         service.preamble_loading = PreambleLoading(
-            keyspace.load_entry, self.rdb.limits(), self.config["rdbchecksum"])
+            self._load_preamble_batch, self.rdb.limits(), self.config["rdbchecksum"])
         return service
+
+    def _load_preamble_batch(self, batch: KeyBatch) -> None:
+        # The reader refuses a key repeated in the preamble; the AOF loads into an
+        # empty dataset, so nothing is replaced.
+        self.server.keyspace.load_entries(batch.db_index, batch.keys, batch.values,
+                                          batch.expire_ats, replace=True)
 
     def _apply_rdb_preamble(self, service: AofService | None) -> None:
         """aof-use-rdb-preamble: the next base of `service` is RDB or RESP."""
