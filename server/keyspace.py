@@ -322,6 +322,7 @@ class Keyspace:
             else:
                 yield from self._unexpired_entries(db.index, keys, values, expires, now)
                 continue
+            # tuple.__new__ checks no arity: one zip item per Entry field, in order.
             yield from map(make, repeat(Entry), zip(repeat(db.index), keys, values, expire_ats))
 
     @staticmethod

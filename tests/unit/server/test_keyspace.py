@@ -133,7 +133,7 @@ def test_snapshot_entries_leave_out_expired_keys_and_carry_ttls():
     assert [tuple(entry) for entry in entries] == [
         (0, b"a", b"1", None), (0, b"b", b"2", None),
         (1, b"live", b"v", None), (1, b"ttl", b"v", now + 60_000)]
-    assert all(type(entry) is Entry for entry in entries)
+    assert all(type(entry) is Entry and len(entry) == len(Entry._fields) for entry in entries)
     assert entries[3].expire_at_ms == now + 60_000 and entries[0].db_index == 0
     # With TTLs but none due yet, every key comes with its own.
     db.expires.pop(b"gone")
