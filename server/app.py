@@ -25,7 +25,7 @@ from persistence.aof.manifest import ManifestError
 from persistence.aof.service import REWRITE_FAILED, AofService, AofStartError, RewriteRefused
 from persistence.files import file_ops_from_environment
 from persistence.rdb.reader import (
-    Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
+    KeyBatch, Limits, PayloadCheckError, RdbFormatError, RdbReader, load_payload,
 )
 from persistence.rdb.writer import dump_payload
 from persistence.snapshot import (
@@ -352,10 +352,15 @@ class App:
                              on_durable, disable_auto_gc=self.config["aof-disable-auto-gc"],
                              timestamps=self.config["aof-timestamp-enabled"])
         self._apply_rdb_preamble(service)
-        keyspace = self.server.keyspace
         service.preamble_loading = PreambleLoading(
-            keyspace.load_entry, self.rdb.limits(), self.config["rdbchecksum"])
+            self._load_preamble_batch, self.rdb.limits(), self.config["rdbchecksum"])
         return service
+
+    def _load_preamble_batch(self, batch: KeyBatch) -> None:
+        # The reader refuses a key repeated in the preamble; the AOF loads into an
+        # empty dataset, so nothing is replaced.
+        self.server.keyspace.load_entries(batch.db_index, batch.keys, batch.values,
+                                          batch.expire_ats, replace=True, access=batch.access)
 
     def _apply_rdb_preamble(self, service: AofService | None) -> None:
         """aof-use-rdb-preamble: the next base of `service` is RDB or RESP."""
@@ -822,21 +827,25 @@ class RdbSnapshots:
         """Load a whole RDB file synchronously (DEBUG RELOAD); RdbFormatError/OSError."""
         with open(path, "rb") as stream:
             data = stream.read()
-        reader = RdbReader(data, self.limits(), verify_checksum=self.config["rdbchecksum"],
-                           now_ms=now_ms(), is_aof_base=is_aof_base)
-        for entry in reader.entries():
-            self._load_one(entry, merge)
+        reader = self._reader(data, merge, is_aof_base)
+        for batch in reader.batches():
+            self._load_batch(batch, merge)
         return reader
 
-    def _load_one(self, entry: Any, merge: bool) -> None:
-        db = self.keyspace.dbs[entry.db_index]
-        if entry.key in db.data:
-            if not merge:
-                raise RdbFormatError(
-                    f"Duplicated key '{entry.key.decode('utf-8', 'backslashreplace')}' "
-                    "found in RDB file", entry.offset)
-            db.expires.pop(entry.key, None)
-        self.keyspace.load_entry(entry)
+    def _reader(self, data: bytes, merge: bool, is_aof_base: bool = False) -> RdbReader:
+        # Without merge, a key repeated in the file is found by load_entries (the
+        # database then holds it already), so the reader need not track every key.
+        return RdbReader(data, self.limits(), verify_checksum=self.config["rdbchecksum"],
+                         now_ms=now_ms(), is_aof_base=is_aof_base, check_duplicates=merge)
+
+    def _load_batch(self, batch: KeyBatch, merge: bool) -> None:
+        repeated = self.keyspace.load_entries(batch.db_index, batch.keys, batch.values,
+                                              batch.expire_ats, replace=merge,
+                                              access=batch.access)
+        if repeated is not None:
+            key = batch.keys[repeated].decode("utf-8", "backslashreplace")
+            raise RdbFormatError(f"Duplicated key '{key}' found in RDB file",
+                                 batch.offsets[repeated])
 
     async def load_at_startup(self) -> None:
         """dump.rdb when the AOF is off: clients get -LOADING meanwhile; a file that
@@ -854,15 +863,13 @@ class RdbSnapshots:
         started = time.monotonic()
         keyspace = self.keyspace
         self.server.is_loading = keyspace.is_loading = True
-        reader = RdbReader(data, self.limits(), verify_checksum=self.config["rdbchecksum"],
-                           now_ms=now_ms())
+        reader = self._reader(data, merge=False)
         self._loading = (time.time(), len(data), [0])
         try:
-            for count, entry in enumerate(reader.entries(), 1):
-                self._load_one(entry, merge=False)
-                if not count & 1023:
-                    self._loading[2][0] = reader.pos
-                    await asyncio.sleep(0)
+            for batch in reader.batches():
+                self._load_batch(batch, merge=False)
+                self._loading[2][0] = reader.pos
+                await asyncio.sleep(0)
         except RdbFormatError as error:
             log.warning("Short read or corrupt data loading DB: %s", error)
             log.warning("Fatal error loading the DB %s: %s. Exiting.", path, error)

@@ -12,7 +12,7 @@ Rules (Redis 7.0's loadSingleAppendOnlyFile):
 - Anything else that is not a record, or a command the server does not know, stops
   loading with an error: never a silent partial load.
 - A base beginning with "REDIS" is an RDB preamble (aof-use-rdb-preamble): its keys
-  are loaded through `load_entry`, then any RESP commands after its checksum are
+  are loaded through `load_batch`, then any RESP commands after its checksum are
   replayed. A malformed preamble stops loading with the byte offset.
 """
 
@@ -26,7 +26,7 @@ from typing import Callable, Generator, Iterator
 
 from persistence.aof.manifest import AofFile, FileType, Manifest
 from persistence.aof.records import RecordFormatError, RecordReader, TruncatedRecord
-from persistence.rdb.reader import Limits, LoadedKey, RdbFormatError, RdbReader
+from persistence.rdb.reader import KeyBatch, Limits, RdbFormatError, RdbReader
 
 log = logging.getLogger("emberkv.aof")
 
@@ -42,14 +42,15 @@ class UnknownCommand(Exception):
 
 
 Replay = Callable[[list[bytes]], None]
-LoadEntry = Callable[[LoadedKey], None]
+LoadBatch = Callable[[KeyBatch], None]
 
 
 @dataclass(frozen=True)
 class PreambleLoading:
-    """How to load an RDB preamble: where its keys go, and this server's limits."""
+    """How to load an RDB preamble: where its keys go (a batch at a time), and this
+    server's limits."""
 
-    load_entry: LoadEntry
+    load_batch: LoadBatch
     limits: Limits = Limits()
     verify_checksum: bool = True
 
@@ -187,13 +188,12 @@ def _load_preamble(data: bytes, entry: AofFile, result: LoadResult,
                            "no RDB loader was given")
     reader = RdbReader(data, preamble.limits, verify_checksum=preamble.verify_checksum,
                        is_aof_base=True)
-    load_entry = preamble.load_entry
+    load_batch = preamble.load_batch
     try:
-        for count, key in enumerate(reader.entries(), 1):
-            load_entry(key)
-            if not count & 1023:
-                result.loaded_bytes = result.total_size + reader.pos
-                yield
+        for batch in reader.batches(STEP_COMMANDS):
+            load_batch(batch)
+            result.loaded_bytes = result.total_size + reader.pos
+            yield
     except RdbFormatError as error:
         raise AofLoadError(f"Bad file format reading the append only file {entry.name}: "
                            f"RDB preamble: {error}") from None

@@ -1,12 +1,18 @@
 """CRC-64/Jones as Redis computes it: reflected polynomial 0x95AC9329AC4BC9B5, initial
 value 0, no final XOR. `crc64(0, b"123456789") == 0xE9C6D914C4B8D9CA`.
 
-Incremental: `crc64(crc64(0, a), b) == crc64(0, a + b)`. The loop works on eight
-bytes a step with eight tables (slicing-by-8), which in CPython does one table
-lookup per byte but an eighth of the loop overhead.
+Incremental: `crc64(crc64(0, a), b) == crc64(0, a + b)`.
+
+Every byte of an RDB file passes through here on save and on load, so `crc64` is
+anycrc's compiled CRC-64/REDIS (gigabytes a second) when that package imports, and
+`crc64_python` otherwise. The fallback works on eight bytes a step with eight tables
+(slicing-by-8), which in CPython does one table lookup per byte but an eighth of the
+loop overhead: about 13 MB/s, a few seconds for a file of a million small keys.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 _POLY = 0x95AC9329AC4BC9B5
 _MASK = 0xFFFFFFFFFFFFFFFF
@@ -27,10 +33,11 @@ def _make_tables() -> list[list[int]]:
 
 
 _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _make_tables()
+_LITTLE = memoryview(b"\x01\x00\x00\x00\x00\x00\x00\x00").cast("Q")[0] == 1
 
 
-def crc64(crc: int, data: bytes | bytearray | memoryview) -> int:
-    """The running checksum `crc` extended over `data`."""
+def crc64_python(crc: int, data: bytes | bytearray | memoryview) -> int:
+    """The running checksum `crc` extended over `data`, in pure Python."""
     view = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data
     length = len(view)
     whole = length - length % 8
@@ -55,4 +62,24 @@ def crc64(crc: int, data: bytes | bytearray | memoryview) -> int:
     return crc & _MASK
 
 
-_LITTLE = memoryview(b"\x01\x00\x00\x00\x00\x00\x00\x00").cast("Q")[0] == 1
+def _compiled() -> Callable[[int, bytes | bytearray | memoryview], int] | None:
+    try:
+        from anycrc import Model
+    except ImportError:
+        return None
+    try:
+        # The named model carries the catalogue's check value, which anycrc verifies.
+        jones = Model("CRC64-REDIS")
+    except (KeyError, ValueError):
+        return None
+    calc = jones.calc
+
+    def crc64_compiled(crc: int, data: bytes | bytearray | memoryview) -> int:
+        """The running checksum `crc` extended over `data`, by anycrc."""
+        return calc(data, crc)
+
+    return crc64_compiled
+
+
+crc64 = _compiled() or crc64_python
+IS_COMPILED = crc64 is not crc64_python

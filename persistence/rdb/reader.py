@@ -12,6 +12,13 @@ limits of this server (`Limits`), whatever form the file used. Empty aggregates 
 skipped; keys already expired are dropped unless the file is an AOF base (then their
 DEL follows in the incr file). Any malformation, truncation or checksum mismatch
 raises RdbFormatError naming the byte offset in the file.
+
+`batches()` is the reader: it hands over keys a thousand or so at a time, as lists a
+loader can add to a dict in one call (`Keyspace.load_entries`). Its inner loop reads
+the common record (a string key and value, each a plain string under 64 bytes, no
+TTL) straight from the buffer; any other record, and any doubt (a record that would
+run past the end), goes through the general path, which says what is wrong and where.
+`entries()` gives the same keys one by one.
 """
 
 from __future__ import annotations
@@ -68,6 +75,28 @@ class LoadedKey(NamedTuple):
     freq: int | None = None  # RDB_OPCODE_FREQ: the LFU counter
 
 
+class KeyBatch(NamedTuple):
+    """Consecutive keys of one database, in file order (parallel lists)."""
+
+    db_index: int
+    keys: list[bytes]
+    values: list[Any]
+    offsets: list[int]  # where each key's record starts, for errors found later
+    expire_ats: dict[int, int]  # position in `keys` -> expiry (unix ms), keys with a TTL
+    # position in `keys` -> (idle seconds, LFU counter), keys with IDLE or FREQ records
+    access: dict[int, tuple[int | None, int | None]]
+
+    def loaded_keys(self) -> Iterator[LoadedKey]:
+        expire_ats, access = self.expire_ats, self.access
+        for index, key in enumerate(self.keys):
+            idle_s, freq = access.get(index, (None, None))
+            yield LoadedKey(self.db_index, key, self.values[index], expire_ats.get(index),
+                            self.offsets[index], idle_s, freq)
+
+
+BATCH_KEYS = 1024
+
+
 @dataclass
 class ReadState:
     """What a read found besides keys (available once it finishes)."""
@@ -90,13 +119,17 @@ _VALUE_TYPES_70 = frozenset(
 
 class RdbReader:
     def __init__(self, data: bytes, limits: Limits = Limits(), *, verify_checksum: bool = True,
-                 now_ms: int | None = None, is_aof_base: bool = False) -> None:
+                 now_ms: int | None = None, is_aof_base: bool = False,
+                 check_duplicates: bool = True) -> None:
+        """`check_duplicates=False` leaves a key repeated in the file to the loader, which
+        finds it when adding it to a database that already holds it."""
         self.data = data
         self.pos = 0
         self.limits = limits
         self.verify_checksum = verify_checksum
         self.now_ms = now_ms
         self.is_aof_base = is_aof_base
+        self.check_duplicates = check_duplicates
         self.state = ReadState()
 
     # ------------------------------------------------------------ primitives
@@ -192,10 +225,19 @@ class RdbReader:
 
     def entries(self) -> Iterator[LoadedKey]:
         """Every key of the file, in order; check `state` afterwards."""
+        for batch in self.batches():
+            yield from batch.loaded_keys()
+
+    def batches(self, size: int = BATCH_KEYS) -> Iterator[KeyBatch]:
+        """Every key of the file, in order, at most `size` a batch and one database per
+        batch; `pos` is past the last key of each batch when it is handed over. Check
+        `state` afterwards."""
         state = self.state
-        magic = self._take(9) if len(self.data) >= 9 else None
+        data = self.data
+        end = len(data)
+        magic = self._take(9) if end >= 9 else None
         if magic is None:
-            raise ShortRead("Short read: the file is shorter than the RDB header", len(self.data))
+            raise ShortRead("Short read: the file is shorter than the RDB header", end)
         if magic[:5] != MAGIC:
             raise RdbFormatError("Wrong signature trying to load DB from file", 0)
         try:
@@ -211,35 +253,90 @@ class RdbReader:
         freq: int | None = None
         limits = self.limits
         seen_keys: dict[int, set[bytes]] = {}
+        seen = seen_keys.setdefault(0, set()) if self.check_duplicates else None
+        keys: list[bytes] = []
+        values: list[Any] = []
+        offsets: list[int] = []
+        expire_ats: dict[int, int] = {}
+        access: dict[int, tuple[int | None, int | None]] = {}
+        pos = self.pos
         while True:
-            record_start = self.pos
+            if len(keys) >= size:
+                self.pos = pos
+                state.keys_loaded += len(keys)
+                yield KeyBatch(db_index, keys, values, offsets, expire_ats, access)
+                keys, values, offsets, expire_ats, access = [], [], [], {}, {}
+            if expire_at is None and idle_s is None and freq is None:
+                # The common record, read in place: type 0, a plain key and a plain value
+                # under 64 bytes each. Anything else (or a key seen before) falls through.
+                add_key, add_value, add_offset = keys.append, values.append, offsets.append
+                stop = end - 2
+                for _ in range(size - len(keys)):
+                    if pos >= stop or data[pos]:
+                        break
+                    key_len = data[pos + 1]
+                    key_end = pos + 2 + key_len
+                    if key_len > 63 or key_end >= end:
+                        break
+                    value_len = data[key_end]
+                    value_end = key_end + 1 + value_len
+                    if value_len > 63 or value_end > end:
+                        break
+                    key = data[pos + 2:key_end]
+                    if seen is not None:
+                        if key in seen:
+                            break
+                        seen.add(key)
+                    add_key(key)
+                    add_value(data[key_end + 1:value_end])
+                    add_offset(pos)
+                    pos = value_end
+                if len(keys) >= size:
+                    continue
+            self.pos = record_start = pos
             kind = self._byte()
             if kind == RdbOpcode.EXPIRETIME_MS:
                 expire_at = self._read_millis()
+                pos = self.pos
                 continue
             if kind == RdbOpcode.EXPIRETIME:
                 expire_at = int(struct.unpack("<i", self._take(4))[0]) * 1000
+                pos = self.pos
                 continue
             if kind == RdbOpcode.IDLE:
                 idle_s = self.read_len()
+                pos = self.pos
                 continue
             if kind == RdbOpcode.FREQ:
                 freq = self._byte()
+                pos = self.pos
                 continue
             if kind == RdbOpcode.SELECTDB:
-                db_index = self.read_len()
-                if db_index >= limits.databases:
+                selected = self.read_len()
+                if selected >= limits.databases:
                     raise RdbFormatError(
                         "FATAL: Data file was created with a Redis server configured to "
                         f"handle more than {limits.databases} databases", record_start)
+                pos = self.pos
+                if selected != db_index:
+                    if keys:
+                        self.pos = record_start
+                        state.keys_loaded += len(keys)
+                        yield KeyBatch(db_index, keys, values, offsets, expire_ats, access)
+                        keys, values, offsets, expire_ats, access = [], [], [], {}, {}
+                    db_index = selected
+                    if seen is not None:
+                        seen = seen_keys.setdefault(db_index, set())
                 continue
             if kind == RdbOpcode.RESIZEDB:
                 self.read_len()
                 self.read_len()
+                pos = self.pos
                 continue
             if kind == RdbOpcode.AUX:
                 name = self.read_string()
                 state.aux[name] = self.read_string()
+                pos = self.pos
                 continue
             if kind == RdbOpcode.EOF:
                 break
@@ -255,22 +352,32 @@ class RdbReader:
                 value = self.read_string()
             else:
                 value = self.read_value(kind, record_start, key)
+            pos = self.pos
             at, expire_at = expire_at, None
             key_idle_s, key_freq, idle_s, freq = idle_s, freq, None, None
             if value is None:
                 continue  # an empty aggregate, skipped as Redis does
-            keys = seen_keys.setdefault(db_index, set())
-            if key in keys:
-                raise RdbFormatError(
-                    f"Duplicated key '{key.decode('utf-8', 'backslashreplace')}' found in "
-                    "RDB file", record_start)
-            keys.add(key)
-            if (at is not None and self.now_ms is not None and at <= self.now_ms
-                    and not self.is_aof_base):
-                state.keys_expired += 1
-                continue
-            state.keys_loaded += 1
-            yield LoadedKey(db_index, key, value, at, record_start, key_idle_s, key_freq)
+            if seen is not None:
+                if key in seen:
+                    raise RdbFormatError(
+                        f"Duplicated key '{key.decode('utf-8', 'backslashreplace')}' found "
+                        "in RDB file", record_start)
+                seen.add(key)
+            if at is not None:
+                if self.now_ms is not None and at <= self.now_ms and not self.is_aof_base:
+                    state.keys_expired += 1
+                    continue
+                expire_ats[len(keys)] = at
+            if key_idle_s is not None or key_freq is not None:
+                access[len(keys)] = (key_idle_s, key_freq)
+            keys.append(key)
+            values.append(value)
+            offsets.append(record_start)
+        if keys:
+            self.pos = pos
+            state.keys_loaded += len(keys)
+            yield KeyBatch(db_index, keys, values, offsets, expire_ats, access)
+        self.pos = pos + 1  # past EOF
         if version >= 5:
             checksum_at = self.pos
             stored = struct.unpack("<Q", self._take(8))[0]
@@ -278,7 +385,7 @@ class RdbReader:
                 if stored == 0:
                     state.checksum_skipped = True
                 else:
-                    computed = crc64(0, memoryview(self.data)[:checksum_at])
+                    computed = crc64(0, memoryview(data)[:checksum_at])
                     if computed != stored:
                         raise RdbFormatError(
                             f"Wrong RDB checksum expected: ({stored:016x}) but got "

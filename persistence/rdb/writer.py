@@ -16,6 +16,11 @@ OBJECT ENCODING answers, so the file is what Redis would write for the same hist
 
 `RdbWriter` streams through a `write(bytes)` callable in ~1 MiB chunks and keeps the
 CRC64 as it goes. Nothing here knows the keyspace: it gets entries and db sizes.
+
+Most keys of a large dataset are short strings written as they are, so `entry` writes
+such a record (key and value under 64 bytes, neither an integer candidate nor long
+enough for LZF) with one formatting operation into the chunk buffer; everything else
+goes through `encode_value` and `encode_string`, which decide the same bytes.
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ from server.sorted_set import SortedSet
 
 CHUNK_BYTES = 1 << 20
 REDIS_VERSION = b"7.0.15"
+# A string of at most 11 bytes starting with one of these may be an integer, which
+# rdbSaveRawString writes in the INT8/16/32 forms; any other is written as it is.
+_INTEGER_START = b"-0123456789"
+_EXPIRE_MS_PREFIX = struct.Struct("<Bq").pack
 
 
 class SnapshotEntry(Protocol):
@@ -171,21 +180,21 @@ class RdbWriter:
         self.crc = 0
         self.size = 0
         self.keys = 0
-        self._parts: list[bytes] = []
-        self._pending = 0
+        self._buffer = bytearray()
+        # The longest string written as it is: longer ones are tried with LZF.
+        self._plain_max = LZF_MIN_LENGTH if compress else 63
 
     def _emit(self, data: bytes) -> None:
-        self._parts.append(data)
-        self._pending += len(data)
-        if self._pending >= CHUNK_BYTES:
+        buffer = self._buffer
+        buffer += data
+        if len(buffer) >= CHUNK_BYTES:
             self.flush()
 
     def flush(self) -> None:
-        if not self._parts:
+        chunk = self._buffer
+        if not chunk:
             return
-        chunk = b"".join(self._parts)
-        self._parts = []
-        self._pending = 0
+        self._buffer = bytearray()
         if self.checksum:
             self.crc = crc64(self.crc, chunk)
         self.size += len(chunk)
@@ -203,15 +212,36 @@ class RdbWriter:
 
     def entry(self, key: bytes, value: Any, expire_at_ms: int | None,
               idle_s: int | None = None, freq: int | None = None) -> None:
-        kind, payload = encode_value(value, self.compress)
-        prefix = b"" if expire_at_ms is None else struct.pack(
-            "<Bq", RdbOpcode.EXPIRETIME_MS, expire_at_ms)
-        if idle_s is not None:
-            prefix += bytes((RdbOpcode.IDLE,)) + encode_len(idle_s)
+        buffer = self._buffer
+        if expire_at_ms is not None:
+            buffer += _EXPIRE_MS_PREFIX(RdbOpcode.EXPIRETIME_MS, expire_at_ms)
+        if idle_s is not None:  # Redis's order: expiry, then LRU idle, then LFU counter
+            buffer.append(RdbOpcode.IDLE)
+            buffer += encode_len(idle_s)
         if freq is not None:
-            prefix += bytes((RdbOpcode.FREQ, freq))
-        self._emit(prefix + bytes((kind,)) + encode_string(key, self.compress) + payload)
+            buffer.append(RdbOpcode.FREQ)
+            buffer.append(freq)
+        plain_max = self._plain_max
+        key_len = len(key)
+        if type(value) is bytes:
+            value_len = len(value)
+            if (key_len <= plain_max and (key_len > 11 or key[:1] not in _INTEGER_START)
+                    and value_len <= plain_max
+                    and (value_len > 11 or value[:1] not in _INTEGER_START)):
+                # Type STRING, then each string as its 6-bit length and its bytes.
+                buffer += b"\x00%c%b%c%b" % (key_len, key, value_len, value)
+            else:
+                buffer.append(RdbType.STRING)
+                buffer += encode_string(key, self.compress)
+                buffer += encode_string(value, self.compress)
+        else:
+            kind, payload = encode_value(value, self.compress)
+            buffer.append(kind)
+            buffer += encode_string(key, self.compress)
+            buffer += payload
         self.keys += 1
+        if len(buffer) >= CHUNK_BYTES:
+            self.flush()
 
     def finish(self) -> None:
         """EOF, then the checksum (zeros with rdbchecksum no), and flush."""

@@ -173,6 +173,50 @@ def test_corrupt_dump_refuses_to_start_with_a_checksum_error() -> None:
     assert "Wrong RDB checksum" in log and f"offset {len(data) - 8}" in log
 
 
+def test_thousands_of_small_keys_round_trip_through_both_servers() -> None:
+    """More keys than one load batch, in two databases, some with TTLs or integer
+    values: EmberKV's dump loads into Redis and back into EmberKV with the same data."""
+    with ServerProcess("emberkv") as ember:
+        for db in (0, 3):
+            client = redis.Redis(port=ember.port, db=db)
+            pipe = client.pipeline(transaction=False)
+            for i in range(1500):
+                pipe.set(f"key:{i:012d}", f"value-{i:010d}" if i % 7 else str(i - 700),
+                         px=10_000_000 if i % 5 == 0 else None)
+            pipe.execute()
+            client.close()
+        assert ember.client().save()
+        expected = dataset(ember.port)
+        assert len(expected) == 3000
+        check_rdb(Path(ember.dir) / "dump.rdb")
+        directories = [tempfile.mkdtemp(prefix="small-keys-") for _ in range(2)]
+        for directory in directories:
+            shutil.copy(Path(ember.dir) / "dump.rdb", directory)
+    with ServerProcess("redis", directory=directories[0]) as real:
+        assert dataset(real.port) == expected
+    with ServerProcess("emberkv", directory=directories[1]) as again:
+        assert dataset(again.port) == expected
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_key_repeated_in_another_batch_refuses_to_start_naming_its_offset() -> None:
+    from persistence.rdb.writer import write_rdb
+    from server.keyspace import Entry
+
+    entries = [Entry(0, b"key:%012d" % i, b"value-%010d" % i, None) for i in range(3000)]
+    entries.append(Entry(0, b"key:%012d" % 5, b"again", None))
+    chunks: list[bytes] = []
+    write_rdb(chunks.append, entries, {0: (len(entries), 0)})
+    data = b"".join(chunks)
+    directory = tempfile.mkdtemp(prefix="emberkv-duplicate-")
+    (Path(directory) / "dump.rdb").write_bytes(data)
+    log = start_fails(directory)
+    offset = data.rindex(b"\x00\x10key:000000000005")
+    assert (f"Duplicated key 'key:000000000005' found in RDB file (at RDB byte offset "
+            f"{offset})") in log
+
+
 def test_aof_with_redis_rdb_preamble_base_loads() -> None:
     """Redis's propagation-examples AOF: an RDB base (aof-base 1) and a RESP incr."""
     directory = tempfile.mkdtemp(prefix="emberkv-aof-")

@@ -147,6 +147,24 @@ def test_debug_reload_keeps_the_data() -> None:
         assert client.dbsize() == 3
 
 
+def test_debug_reload_noflush_merges_only_with_merge() -> None:
+    with ServerProcess("emberkv", ["--enable-debug-command", "yes"]) as server:
+        client = server.client()
+        client.mset({f"key:{i}": f"saved-{i}" for i in range(2000)})
+        client.set("t", "saved", ex=1000)
+        client.save()
+        client.set("key:7", "changed", ex=500)
+        client.set("t", "changed")
+        client.set("new", "kept")
+        assert client.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE")
+        assert client.get("key:7") == b"saved-7" and client.ttl("key:7") == -1
+        assert client.get("t") == b"saved" and 0 < client.ttl("t") <= 1000
+        assert client.get("new") == b"kept" and client.dbsize() == 2002
+        with pytest.raises(redis.ResponseError, match="Error trying to load the RDB dump"):
+            client.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")
+        assert "Duplicated key 'key:" in server.log_text()
+
+
 def start_slow_bgsave(server: ServerProcess) -> int:
     """Fill enough keys that a BGSAVE takes a while; start one; return the child pid."""
     client = server.client()

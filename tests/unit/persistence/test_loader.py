@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from persistence.aof.loader import AofLoadError, PreambleLoading, UnknownCommand, load_aof
 from persistence.aof.manifest import AofFile, FileType, Manifest
 from persistence.aof.records import encode_command
+from persistence.rdb.reader import KeyBatch
 from persistence.rdb.writer import write_rdb
 
 SELECT = encode_command([b"SELECT", b"0"])
@@ -122,7 +123,7 @@ def test_truncated_rdb_preamble_refuses_to_start_naming_the_offset(tmp_path: Pat
     manifest = make_aof(tmp_path, b"REDIS0010\xfa", SELECT)
     with pytest.raises(AofLoadError, match="RDB preamble.*offset 10"):
         load_aof(str(tmp_path), manifest, lambda argv: None, load_truncated=True,
-                 preamble=PreambleLoading(lambda key: None))
+                 preamble=PreambleLoading(lambda batch: None))
 
 
 def test_rdb_preamble_keys_load_then_its_resp_tail_replays(tmp_path: Path) -> None:
@@ -133,6 +134,21 @@ def test_rdb_preamble_keys_load_then_its_resp_tail_replays(tmp_path: Path) -> No
     keys: list[tuple[bytes, object]] = []
     replayed: list[list[bytes]] = []
     load_aof(str(tmp_path), manifest, replayed.append, load_truncated=False,
-             preamble=PreambleLoading(lambda key: keys.append((key.key, key.value))))
+             preamble=PreambleLoading(lambda batch: keys.extend(zip(batch.keys, batch.values))))
     assert keys == [(b"k", b"v")]
     assert replayed == [[b"SET", b"t", b"1"], [b"INCR", b"t"]]
+
+
+def test_rdb_preamble_of_thousands_of_keys_loads_in_batches_with_ttls(tmp_path: Path) -> None:
+    entries = [Entry(db, b"key:%d" % i, b"value-%d" % i, 4102444800000 + i if i % 3 else None)
+               for db in (0, 5) for i in range(1500)]
+    chunks: list[bytes] = []
+    write_rdb(chunks.append, entries, {0: (1500, 1000), 5: (1500, 1000)}, is_aof_base=True)
+    manifest = make_aof(tmp_path, b"".join(chunks), b"")
+    batches: list[KeyBatch] = []
+    load_aof(str(tmp_path), manifest, lambda argv: None, load_truncated=False,
+             preamble=PreambleLoading(batches.append))
+    assert all(0 < len(batch.keys) <= 1024 for batch in batches)
+    loaded = [(batch.db_index, key, batch.values[index], batch.expire_ats.get(index))
+              for batch in batches for index, key in enumerate(batch.keys)]
+    assert loaded == [tuple(entry) for entry in entries]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from server.keyspace import Keyspace
+from server.keyspace import Entry, Keyspace
 from server.scan import ScanSessions
 from server.writes import WriteRecord
 
@@ -116,3 +116,55 @@ def test_expiry_heap_entries_go_stale_when_ttl_changes():
 def test_keyspace_owns_one_scan_table():
     keyspace, _ = make_keyspace()
     assert isinstance(keyspace.scans, ScanSessions)
+
+
+# ------------------------------------------------------------- persistence API
+
+
+def test_snapshot_entries_leave_out_expired_keys_and_carry_ttls():
+    keyspace, _ = make_keyspace()
+    now = keyspace.clock.ms
+    keyspace.dbs[0].data.update({b"a": b"1", b"b": b"2"})
+    db = keyspace.dbs[1]
+    db.data.update({b"live": b"v", b"ttl": b"v", b"gone": b"v"})
+    db.set_expire(b"ttl", now + 60_000)
+    db.set_expire(b"gone", now - 1)
+    entries = list(keyspace.snapshot_entries())
+    assert [tuple(entry) for entry in entries] == [
+        (0, b"a", b"1", None), (0, b"b", b"2", None),
+        (1, b"live", b"v", None), (1, b"ttl", b"v", now + 60_000)]
+    assert all(type(entry) is Entry and len(entry) == len(Entry._fields) for entry in entries)
+    assert entries[3].expire_at_ms == now + 60_000 and entries[0].db_index == 0
+    # With TTLs but none due yet, every key comes with its own.
+    db.expires.pop(b"gone")
+    assert [entry.expire_at_ms for entry in keyspace.snapshot_entries()][2:] == [
+        None, now + 60_000, None]
+
+
+def test_load_entries_adds_a_batch_with_its_ttls():
+    keyspace, _ = make_keyspace()
+    added = keyspace.load_entries(1, [b"a", b"b", b"c"], [b"1", b"2", b"3"], {1: 4102444800000})
+    assert added is None
+    db = keyspace.dbs[1]
+    assert db.data == {b"a": b"1", b"b": b"2", b"c": b"3"}
+    assert db.expires == {b"b": 4102444800000}
+    assert keyspace.load_entries(1, [b"d"], [b"4"], {}) is None and len(db.data) == 4
+
+
+def test_load_entries_names_the_first_key_already_held_or_repeated():
+    keyspace, _ = make_keyspace()
+    keyspace.load_entries(0, [b"a", b"b"], [b"1", b"2"], {})
+    assert keyspace.load_entries(0, [b"x", b"y", b"x", b"b"], [b"1"] * 4, {}) == 2
+    keyspace.dbs[0].data.clear()
+    keyspace.load_entries(0, [b"a", b"b"], [b"1", b"2"], {})
+    assert keyspace.load_entries(0, [b"x", b"b", b"x"], [b"1"] * 3, {}) == 1
+    assert keyspace.load_entries(1, [b"a"], [b"1"], {}) is None  # another database
+
+
+def test_load_entries_replace_overwrites_and_drops_old_ttls():
+    keyspace, _ = make_keyspace()
+    db = keyspace.dbs[0]
+    db.data.update({b"a": b"old", b"b": b"old"})
+    db.set_expire(b"a", keyspace.clock.ms + 60_000)
+    assert keyspace.load_entries(0, [b"a", b"c"], [b"new", b"new"], {}, replace=True) is None
+    assert db.data == {b"a": b"new", b"b": b"old", b"c": b"new"} and db.expires == {}

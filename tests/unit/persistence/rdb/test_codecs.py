@@ -6,35 +6,75 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 
 import pytest
 
 from persistence.rdb import intset, listpack, lzf, ziplist
-from persistence.rdb.crc64 import crc64
+from persistence.rdb import crc64 as crc64_module
+from persistence.rdb.crc64 import crc64, crc64_python
 
 # ------------------------------------------------------------------ CRC64
 
-
-def test_crc64_matches_redis_test_vector() -> None:
-    assert crc64(0, b"123456789") == 0xE9C6D914C4B8D9CA
-
-
-def test_crc64_of_nothing_is_zero() -> None:
-    assert crc64(0, b"") == 0
+# `crc64` is anycrc's when it imports; the pure-Python fallback must agree with it.
+IMPLEMENTATIONS = pytest.mark.parametrize("crc", [crc64, crc64_python],
+                                          ids=["crc64", "python"])
 
 
+@IMPLEMENTATIONS
+def test_crc64_matches_redis_test_vector(crc) -> None:
+    assert crc(0, b"123456789") == 0xE9C6D914C4B8D9CA
+
+
+@IMPLEMENTATIONS
+def test_crc64_of_nothing_is_zero(crc) -> None:
+    assert crc(0, b"") == 0
+    assert crc(0x1234, b"") == 0x1234
+
+
+@IMPLEMENTATIONS
 @pytest.mark.parametrize("split", range(0, 30))
-def test_crc64_is_incremental_at_every_split(split: int) -> None:
+def test_crc64_is_incremental_at_every_split(crc, split: int) -> None:
     data = bytes(range(29)) + b"123456789"
-    assert crc64(crc64(0, data[:split]), data[split:]) == crc64(0, data)
+    assert crc(crc(0, data[:split]), data[split:]) == crc(0, data)
 
 
-def test_crc64_byte_at_a_time_equals_whole() -> None:
+@IMPLEMENTATIONS
+def test_crc64_byte_at_a_time_equals_whole(crc) -> None:
     data = os.urandom(100)
-    crc = 0
+    running = 0
     for byte in data:
-        crc = crc64(crc, bytes((byte,)))
-    assert crc == crc64(0, data)
+        running = crc(running, bytes((byte,)))
+    assert running == crc(0, data)
+
+
+@IMPLEMENTATIONS
+def test_crc64_takes_bytes_bytearray_and_memoryview_slices(crc) -> None:
+    data = os.urandom(1000)
+    expected = crc64_python(0, data[3:997])
+    assert crc(0, data[3:997]) == expected
+    assert crc(0, bytearray(data)[3:997]) == expected
+    assert crc(0, memoryview(data)[3:997]) == expected
+
+
+@pytest.mark.parametrize("length", [0, 1, 7, 8, 9, 63, 64, 65, 4095, 4096, 100_003])
+def test_crc64_implementations_agree(length: int) -> None:
+    data = os.urandom(length)
+    seed = int.from_bytes(os.urandom(8), "little")
+    assert crc64(seed, data) == crc64_python(seed, data)
+
+
+def test_crc64_is_compiled_when_anycrc_is_installed() -> None:
+    try:
+        import anycrc  # noqa: F401
+    except ImportError:
+        pytest.skip("anycrc is not installed: the pure-Python fallback is in use")
+    assert crc64_module.IS_COMPILED and crc64 is not crc64_python
+
+
+def test_crc64_falls_back_to_python_when_anycrc_does_not_import(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "anycrc", None)  # makes `import anycrc` fail
+    assert crc64_module._compiled() is None
 
 
 # ------------------------------------------------------------------ LZF

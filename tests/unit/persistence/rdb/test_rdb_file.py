@@ -16,7 +16,7 @@ from persistence.rdb.reader import (
     Limits, PayloadCheckError, RdbFormatError, RdbReader, ShortRead, load_payload, read_rdb,
 )
 from persistence.rdb.writer import (
-    dump_payload, encode_len, encode_string, encode_value, write_rdb,
+    RdbWriter, dump_payload, encode_len, encode_string, encode_value, write_rdb,
 )
 from server.hash_type import Hash
 from server.quicklist import QuickList
@@ -230,6 +230,82 @@ def test_expired_keys_are_dropped_unless_the_file_is_an_aof_base() -> None:
     assert [k.key for k in keys] == [b"new"] and state.keys_expired == 1
     keys, _ = read_rdb(data, now_ms=2000, is_aof_base=True)
     assert [k.key for k in keys] == [b"old", b"new"]
+
+
+# Strings around every boundary of the record fast paths: empty, integer candidates
+# (11 bytes and fewer, with and without a valid integer), 20/21 (LZF), 63/64 (length form).
+EDGE_STRINGS = [
+    b"", b"a", b"0", b"-", b"-0", b"-1", b"+1", b"01", b"1a", b" 1", b"12345678901",
+    b"-1234567890", b"99999999999", b"abcdefghijk", b"abcdefghijkl", b"123456789012",
+    b"x" * 20, b"x" * 21, b"key:%017d" % 7, b"y" * 63, b"y" * 64, b"z" * 300,
+    bytes(range(40)),
+]
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_string_records_are_the_bytes_of_the_general_encoding(compress: bool) -> None:
+    for key in EDGE_STRINGS:
+        for value in EDGE_STRINGS:
+            chunks: list[bytes] = []
+            writer = RdbWriter(chunks.append, compress=compress, checksum=False)
+            writer.entry(key, value, None)
+            writer.entry(key, value, 1234)
+            writer.flush()
+            record = (b"\x00" + encode_string(key, compress) + encode_string(value, compress))
+            expected = record + struct.pack("<Bq", 0xFC, 1234) + record
+            assert b"".join(chunks) == expected, (key, value)
+
+
+def test_files_of_edge_strings_round_trip() -> None:
+    entries = [Entry(index % 3, b"k%d" % index + key, value, None if index % 4 else 10**13)
+               for index, (key, value) in enumerate(
+                   (key, value) for key in EDGE_STRINGS for value in EDGE_STRINGS)]
+    entries.sort(key=lambda entry: entry.db_index)
+    keys, state = read_rdb(rdb_bytes(entries))
+    assert [(k.db_index, k.key, k.value, k.expire_at_ms) for k in keys] == [
+        tuple(entry) for entry in entries]
+    assert state.keys_loaded == len(entries)
+
+
+def test_batches_split_by_size_and_database_with_offsets_and_ttls() -> None:
+    entries = ([Entry(0, b"a%d" % i, b"v%d" % i, None) for i in range(5)]
+               + [Entry(0, b"ttl", b"v", 4102444800000), Entry(0, b"int", b"12", None)]
+               + [Entry(2, b"b%d" % i, b"w" * 70, None) for i in range(3)])
+    data = rdb_bytes(entries)
+    reader = RdbReader(data)
+    batches = []
+    for batch in reader.batches(size=4):
+        batches.append(batch)
+        assert reader.pos == batch.offsets[-1] + len(b"".join(
+            [b"\x00", encode_string(batch.keys[-1], True),
+             encode_string(batch.values[-1], True)]))
+    assert [(b.db_index, len(b.keys)) for b in batches] == [(0, 4), (0, 3), (2, 3)]
+    assert batches[1].keys == [b"a4", b"ttl", b"int"]
+    assert batches[1].expire_ats == {1: 4102444800000}
+    for batch in batches:
+        for key, offset in zip(batch.keys, batch.offsets):
+            assert data[offset] in (0x00, 0xFC)
+            record = data[offset + 9:] if data[offset] == 0xFC else data[offset:]
+            assert record[1:].startswith(encode_string(key, True))
+    assert reader.state.keys_loaded == len(entries) and reader.state.end_offset == len(data)
+    loaded = [(k.db_index, k.key, k.value, k.expire_at_ms) for k in RdbReader(data).entries()]
+    assert loaded == [tuple(entry) for entry in entries]
+
+
+def test_duplicates_are_left_to_the_loader_when_asked() -> None:
+    data = with_crc(b"REDIS0010\x00\x01k\x01v\x00\x01k\x01w\xff")
+    keys = [key for batch in RdbReader(data, check_duplicates=False).batches()
+            for key in batch.keys]
+    assert keys == [b"k", b"k"]
+
+
+def test_duplicate_key_after_many_plain_records_names_its_offset() -> None:
+    entries = [Entry(0, b"key:%012d" % i, b"value-%010d" % i, None) for i in range(3000)]
+    entries.append(Entry(0, b"key:%012d" % 2999, b"again", None))
+    data = rdb_bytes(entries)
+    with pytest.raises(RdbFormatError, match="Duplicated key 'key:000000002999'") as raised:
+        read_rdb(data)
+    assert raised.value.offset == data.rindex(b"\x00\x10key:000000002999")
 
 
 # ------------------------------------------------------------------ corrupt files
