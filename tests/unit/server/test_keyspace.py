@@ -130,7 +130,7 @@ def test_snapshot_entries_leave_out_expired_keys_and_carry_ttls():
     db.set_expire(b"ttl", now + 60_000)
     db.set_expire(b"gone", now - 1)
     entries = list(keyspace.snapshot_entries())
-    assert [tuple(entry) for entry in entries] == [
+    assert [tuple(entry)[:4] for entry in entries] == [
         (0, b"a", b"1", None), (0, b"b", b"2", None),
         (1, b"live", b"v", None), (1, b"ttl", b"v", now + 60_000)]
     assert all(type(entry) is Entry and len(entry) == len(Entry._fields) for entry in entries)
