@@ -85,6 +85,15 @@ def has_spaces(name: bytes) -> bool:
     return any(byte in _WHITESPACE for byte in name)
 
 
+def _password_digest(op: bytes, clear_text: bool) -> str:
+    """The SHA-256 hex of a `>pass`/`<pass` rule, or the hash a `#hash`/`!hash` gives."""
+    if clear_text:
+        return hash_password(op[1:])
+    if _is_password_hash(op[1:]):
+        return op[1:].decode("ascii")
+    raise AclRuleError(BAD_HASH)
+
+
 def _is_password_hash(text: bytes) -> bool:
     return len(text) == 64 and all(byte in _HEX for byte in text)
 
@@ -516,22 +525,12 @@ class User:
             self.flags.discard("nopass")
             self.passwords.clear()
         elif op[:1] in (b">", b"#"):
-            if op[:1] == b">":
-                digest = hash_password(op[1:])
-            elif _is_password_hash(op[1:]):
-                digest = op[1:].decode("ascii")
-            else:
-                raise AclRuleError(BAD_HASH)
+            digest = _password_digest(op, clear_text=op[:1] == b">")
             if digest not in self.passwords:
                 self.passwords.append(digest)
             self.flags.discard("nopass")
         elif op[:1] in (b"<", b"!"):
-            if op[:1] == b"<":
-                digest = hash_password(op[1:])
-            elif _is_password_hash(op[1:]):
-                digest = op[1:].decode("ascii")
-            else:
-                raise AclRuleError(BAD_HASH)
+            digest = _password_digest(op, clear_text=op[:1] == b"<")
             if digest not in self.passwords:
                 raise AclRuleError(NO_SUCH_PASSWORD)
             self.passwords.remove(digest)
