@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import server.app
+import server.commands
 from server.context import CommandContext
 from server.registry import WRITE, CommandGroup
 
@@ -34,9 +34,9 @@ def test_bug_command(ctx: CommandContext, argv: list[bytes]) -> Any:
 
 
 def main() -> int:
-    # app.py reads ALL_GROUPS when it builds the Registry, so adding the group here is
-    # enough; server.__main__ then starts the server exactly as `python -m server`.
-    server.app.ALL_GROUPS = (*server.app.ALL_GROUPS, group)
+    # command_registry reads ALL_GROUPS when it builds the Registry, so adding the group
+    # here is enough; server.__main__ then starts the server exactly as `python -m server`.
+    server.commands.ALL_GROUPS = (*server.commands.ALL_GROUPS, group)
     from server.__main__ import main as server_main
 
     return server_main(sys.argv[1:])
