@@ -478,7 +478,7 @@ class Options:
     padding: int = 20000  # keys in the template: BGSAVE, rewrite and loading take time
     run_s: tuple[float, float] = (0.3, 1.5)  # how long the writers run before the kill
     power_loss: float = 0.25  # fraction of cycles whose files are damaged after the kill
-    compare_redis: bool = False  # give damaged AOFs to redis-server too
+    compare_redis: bool = False  # give damaged files to redis-server too
     # For bounded tests: cycle i uses modes[i % len(modes)] instead of a random mode,
     # and the cycles in damaged_cycles are the ones damaged (instead of power_loss).
     modes: tuple[str, ...] = ()
@@ -568,7 +568,7 @@ def run_cycle(setup: str, cycle: int, template: str, options: Options,
                 damage_done = f"{target.name}: {damage(target, rng)}"
         result = CycleResult(setup, cycle, mode, damage_done, "checked", Verdict())
         result.notes += [f"writer error reply: {e}" for e in errors]
-        if damage_done is not None and options.compare_redis and is_aof(setup):
+        if damage_done is not None and options.compare_redis:
             redis_copy = directory + "-redis"
             shutil.copytree(directory, redis_copy,
                             ignore=shutil.ignore_patterns("*.log"))
@@ -682,7 +682,8 @@ def provoke_and_kill(server: CrashableServer, setup: str, mode: str, options: Op
             time.sleep(rng.uniform(low, high))
         elif mode == "bgsave":
             time.sleep(rng.uniform(low, high) / 2)
-            control.bgsave()
+            # SCHEDULE: after a running rewrite, when one is (the preamble setup's).
+            start_background(control, "BGSAVE", "SCHEDULE")
             wait_info(control, "rdb_bgsave_in_progress", rng.uniform(0, 0.5))
         elif mode == "rewrite":
             time.sleep(rng.uniform(low, high) / 2)
@@ -707,10 +708,14 @@ def provoke_and_kill(server: CrashableServer, setup: str, mode: str, options: Op
 
 
 def start_rewrite(control: redis.Redis) -> None:
+    start_background(control, "BGREWRITEAOF")
+
+
+def start_background(control: redis.Redis, *command: str) -> None:
     try:
-        control.bgrewriteaof()
+        control.execute_command(*command)
     except redis.ResponseError as error:
-        # An automatic rewrite (preamble setup) is running: kill during that one.
+        # A save point's BGSAVE or an automatic rewrite is running: that one will do.
         if "already in progress" not in str(error):
             raise
 
