@@ -83,7 +83,14 @@ PROMISES = {
     "preamble": "as always (appendfsync always), across frequent rewrites",
 }
 
-KILL_MODES = ("random", "bgsave", "rewrite", "swap", "loading")
+KILL_MODES = ("random", "bgsave", "rewrite", "swap", "loading", "syscall")
+
+# "syscall": the server runs under strace, which SIGKILLs it on entering the Nth
+# rename or unlink of its main thread during a BGREWRITEAOF (the manifest persists,
+# the base rename, the history removal): every crash point of a rewrite, not only
+# the moments a poll can catch. (name, syscall set, how many a rewrite makes at most)
+INJECTION_POINTS = (("rename", "rename,renameat,renameat2", 4),
+                    ("unlink", "unlink,unlinkat", 2))
 
 CLEAR_ERRORS = re.compile(
     r"Bad file format|Unexpected end of file|Short read|Wrong signature|checksum|"
@@ -96,9 +103,12 @@ def is_aof(setup: str) -> bool:
 
 
 def kill_modes_of(setup: str) -> tuple[str, ...]:
+    modes = KILL_MODES if shutil.which("strace") else KILL_MODES[:-1]
     if is_aof(setup):
-        return KILL_MODES
-    return tuple(mode for mode in KILL_MODES if mode not in ("rewrite", "swap"))
+        return modes
+    # RDB: no rewrite; and a BGSAVE child's rename is its own tracee's, whose SIGKILL
+    # would kill the child alone, not the machine.
+    return tuple(mode for mode in modes if mode not in ("rewrite", "swap", "syscall"))
 
 
 # ---------------------------------------------------------------------- the server
@@ -130,8 +140,12 @@ class CrashableServer:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = ""
+        self.died_before_the_kill = False
 
-    def start(self, extra: Iterable[str] = ()) -> "CrashableServer":
+    def start(self, extra: Iterable[str] = (),
+              injection: tuple[str, int] | None = None) -> "CrashableServer":
+        """`injection` (syscall set, n): run under strace, SIGKILLed on entering the
+        nth call of the set by any one thread."""
         self.port = free_port()
         # One log per start: a refusal is judged by its own log.
         self.log_path = os.path.join(self.directory, f"{self.kind}-{time.time_ns()}.log")
@@ -139,12 +153,20 @@ class CrashableServer:
             head = [sys.executable, "-m", "server"]
         else:
             head = ["redis-server", "--daemonize", "no"]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        if injection is not None:
+            syscalls, nth = injection
+            head = ["strace", "-f", "-qq", "-o", "/dev/null",
+                    "-e", f"trace={syscalls}",
+                    "-e", f"inject={syscalls}:signal=SIGKILL:when={nth}", *head]
+            # Writing a stale .pyc renames it into place: not a crash point to count.
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         command = [*head, "--port", str(self.port), "--bind", "127.0.0.1",
                    "--dir", self.directory, *self.args, *extra]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT),
-                env=dict(os.environ, PYTHONPATH=str(ROOT)), start_new_session=True)
+                env=env, start_new_session=True)
         return self
 
     def wait(self, *, until_loading: bool = False, timeout_s: float = 60.0) -> str:
@@ -166,7 +188,10 @@ class CrashableServer:
 
     def crash(self) -> None:
         """SIGKILL the server and its fork children at once (a machine crash)."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
+            return
+        if self.process.poll() is not None:
+            self.died_before_the_kill = True
             return
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -500,6 +525,8 @@ class CycleResult:
     recovery: str = "direct"  # how the server finally started, or "none"
     tracebacks: int = 0
     load_killed: bool | None = None  # loading mode: did the kill land during loading
+    injection: str = ""  # syscall mode: which call strace kills the server on
+    injection_hit: bool = False  # ... and whether the server got that far
     redis_agrees: bool | None = None
     first_start: bool = True  # the first restart's outcome (before any retry or fix)
     dbsize: int = -1
@@ -543,8 +570,12 @@ def run_cycle(setup: str, cycle: int, template: str, options: Options,
             else rng.choice(kill_modes_of(setup)))
     args = SETUPS[setup]
     servers: list[CrashableServer] = []
+    injection = None
+    if mode == "syscall":
+        name, syscalls, most = rng.choice(INJECTION_POINTS)
+        injection = (syscalls, rng.randint(1, most))
     try:
-        server = CrashableServer(directory, args).start()
+        server = CrashableServer(directory, args).start(injection=injection)
         servers.append(server)
         if server.wait() != "ready":
             raise RuntimeError(f"{setup} server exited at start:\n{server.log_text()}")
@@ -567,6 +598,9 @@ def run_cycle(setup: str, cycle: int, template: str, options: Options,
             if target is not None:
                 damage_done = f"{target.name}: {damage(target, rng)}"
         result = CycleResult(setup, cycle, mode, damage_done, "checked", Verdict())
+        if injection is not None:
+            result.injection = f"{injection[0].split(',')[0]} #{injection[1]}"
+            result.injection_hit = server.died_before_the_kill
         result.notes += [f"writer error reply: {e}" for e in errors]
         if damage_done is not None and options.compare_redis:
             redis_copy = directory + "-redis"
@@ -691,6 +725,17 @@ def provoke_and_kill(server: CrashableServer, setup: str, mode: str, options: Op
             # Sometimes right after the manifest listed the new incr file.
             if rng.random() < 0.7:
                 wait_info(control, "aof_rewrite_in_progress", rng.uniform(0, 0.5))
+        elif mode == "syscall":
+            # strace kills it at the chosen rename/unlink of this rewrite (or of an
+            # automatic one); if that call never comes, the SIGKILL below does.
+            time.sleep(rng.uniform(low, high) / 2)
+            start_rewrite(control)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and server.process is not None \
+                    and server.process.poll() is None:
+                if not int(control.info("persistence")["aof_rewrite_in_progress"]):
+                    deadline = min(deadline, time.monotonic() + 0.5)
+                time.sleep(0.01)
         else:  # swap: just after the rewrite's base replaced the old one
             time.sleep(rng.uniform(low, high) / 2)
             start_rewrite(control)
@@ -700,7 +745,11 @@ def provoke_and_kill(server: CrashableServer, setup: str, mode: str, options: Op
                 time.sleep(0.002)
             time.sleep(rng.uniform(0, 0.02))
     except (redis.ConnectionError, redis.TimeoutError):
-        pass
+        if mode == "syscall" and server.process is not None:
+            try:  # killed by strace, which itself ends a moment later
+                server.process.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
     finally:
         control.close()
     server.crash()
@@ -748,6 +797,7 @@ def describe(result: CycleResult) -> str:
     v = result.verdict
     line = (f"{result.setup} #{result.cycle} kill={result.mode}"
             + (f" load-killed={result.load_killed}" if result.load_killed is not None else "")
+            + (f" at {result.injection} hit={result.injection_hit}" if result.injection else "")
             + (f" damage=[{result.damage}]" if result.damage else "")
             + f" -> {result.outcome}: acked {v.acked} sent {v.sent} present {v.present}"
             f" lost {v.lost} window {v.loss_window_ms:.0f}ms phantoms {v.phantoms}"
@@ -768,13 +818,14 @@ def crash_table(results: dict[str, list[CycleResult]]) -> str:
     """Cycles without damage: what each policy's promise is measured against."""
     lines = ["| setup | cycles | acknowledged writes | lost acknowledged | max loss window (ms) "
              "| phantom writes | torn transactions | not prefix / not point in time "
-             "| kills: random/bgsave/rewrite/swap/loading (during load) |",
+             "| kills: random/bgsave/rewrite/swap/loading (landed)/syscall (landed) |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for setup, cycles in results.items():
         crashes = [r for r in cycles if r.damage is None]
         checked = [r.verdict for r in crashes if r.outcome == "checked"]
         modes = [sum(r.mode == m for r in crashes) for m in KILL_MODES]
         in_load = sum(bool(r.load_killed) for r in crashes)
+        at_call = sum(r.injection_hit for r in crashes)
         refused = len(crashes) - len(checked)
         lines.append(
             f"| {setup} | {len(crashes)}" + (f" ({refused} refused!)" if refused else "")
@@ -782,7 +833,7 @@ def crash_table(results: dict[str, list[CycleResult]]) -> str:
             f" | {max((v.loss_window_ms for v in checked), default=0):.0f}"
             f" | {sum(v.phantoms for v in checked)} | {sum(v.torn for v in checked)}"
             f" | {sum(v.not_prefix for v in checked)} / {sum(v.not_point for v in checked)}"
-            f" | {'/'.join(map(str, modes))} ({in_load}) |")
+            f" | {'/'.join(map(str, modes[:5]))} ({in_load})/{modes[5]} ({at_call}) |")
     return "\n".join(lines)
 
 
