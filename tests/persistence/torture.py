@@ -26,13 +26,18 @@ op); `no` and `rdb` report what they lose. After power-loss damage only the safe
 checks apply (no phantom, torn, prefix or point violation); the server may instead
 refuse to start, with a clear error and no traceback.
 
-The server runs in its own session and the kill is a SIGKILL to that process group:
-the server and any BGSAVE/rewrite child die together, as in a machine crash.
+Kill modes: random (a moment while the writers run), bgsave (during a BGSAVE),
+rewrite (during a BGREWRITEAOF, sometimes right after its reply), swap (just after a
+rewrite swapped the manifest), loading (as random, then the restarted server is killed
+again while it loads), syscall (strace kills the server as it enters the Nth rename or
+unlink of a rewrite). The server runs in its own session and the kill is a SIGKILL to
+that process group: the server and any BGSAVE/rewrite child die together, as in a
+machine crash. With compare_redis, redis-server is given a copy of each damaged
+directory, to see whether it starts (with as many keys) or refuses as EmberKV did.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import re
@@ -572,7 +577,7 @@ def run_cycle(setup: str, cycle: int, template: str, options: Options,
     servers: list[CrashableServer] = []
     injection = None
     if mode == "syscall":
-        name, syscalls, most = rng.choice(INJECTION_POINTS)
+        _, syscalls, most = rng.choice(INJECTION_POINTS)
         injection = (syscalls, rng.randint(1, most))
     try:
         server = CrashableServer(directory, args).start(injection=injection)
@@ -626,7 +631,8 @@ def run_cycle(setup: str, cycle: int, template: str, options: Options,
         if final is None and load_truncated == "no" and is_aof(setup):
             result.recovery = "aof-load-truncated yes"
             final = restart(directory, args, "yes", servers, result)
-        if final is None and is_aof(setup) and damage_done is not None:
+        if final is None and is_aof(setup) and damage_done is not None \
+                and shutil.which("redis-check-aof"):
             # What Redis tells an operator to do with a damaged AOF.
             result.recovery = "redis-check-aof --fix"
             fixed = subprocess.run(
