@@ -187,6 +187,10 @@ class AofService:
                 # logging them again in the new incr would apply them twice.
                 raise RewriteRefused("ERR Background AOF rewrite refused: the AOF cannot be "
                                      "written right now (see the log)")
+            # Once the manifest lists the new incr file, the current one is no longer
+            # the last, and only the last file may end torn (a power loss during an
+            # fsync): put it whole on disk first.
+            writer.make_durable()
             seq = self.manifest.next_incr_seq
             name = incr_name(self.filename, seq)
             fd = os.open(self._path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC,

@@ -264,6 +264,15 @@ class AofWriter:
 
     # ------------------------------------------------------------------ switching
 
+    def make_durable(self) -> None:
+        """Write everything and fsync it on this thread, the fsync thread going on
+        (before BGREWRITEAOF lists a new incr file). OSError if the write fails."""
+        self.flush(force=True)
+        if self.write_error is not None:
+            raise self.write_error
+        if self.written > self.worker.done:
+            self.ops.fsync(self.fd)
+
     def switch_file(self, fd: int) -> int:
         """Go on in a new (empty) incr file, keeping the logical offsets, so replies
         held for the old file are released as before. Everything buffered is written
