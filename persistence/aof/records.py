@@ -91,8 +91,10 @@ class RecordReader:
         self._position = 0
         return True
 
-    def _line(self, record_start: int) -> bytes:
-        """The next CRLF-terminated line, without its CRLF."""
+    def _line(self, record_start: int, marker: bytes) -> bytes:
+        """The next CRLF-terminated line, without its CRLF. End of file inside it is a
+        torn record only if what is there could still become a `marker` line: a lost
+        page cache leaves zeros at the tail, which no torn write does."""
         while True:
             end = self._buffer.find(b"\n", self._position)
             if end >= 0:
@@ -103,9 +105,20 @@ class RecordReader:
                     raise RecordFormatError(self.offset, record_start, "line without CRLF")
                 self._position = end + 1
                 return line[:-1]
+            # No line end yet: judge the start now, so a page of zeros is reported
+            # as what it is rather than as a line too long.
+            first = self._buffer[self._position:self._position + 1]
+            if first and first != marker and marker != b"#":
+                raise RecordFormatError(self.offset, record_start,
+                                        f"expected '{marker.decode()}', got {first!r}")
             if len(self._buffer) - self._position > MAX_LINE_BYTES:
                 raise RecordFormatError(self.offset, record_start, "line too long")
             if not self._fill():
+                partial = self._buffer[self._position:]
+                if not _could_begin(partial, marker):
+                    raise RecordFormatError(self.offset, record_start,
+                                            f"a '{marker.decode()}' line cut by the end of "
+                                            "the file holds something else")
                 raise TruncatedRecord(record_start)
 
     def _exactly(self, count: int, record_start: int) -> bytes:
@@ -136,16 +149,16 @@ class RecordReader:
             if self._position >= len(self._buffer) and not self._fill():
                 return
             if self._buffer[self._position:self._position + 1] == b"#":
-                self._line(start)
+                self._line(start, b"#")
                 continue
-            line = self._line(start)
+            line = self._line(start, b"*")
             argc = _count(line, b"*")
             if argc is None or argc < 1:
                 raise RecordFormatError(start, start, "expected '*<argc>'")
             argv = []
             for _ in range(argc):
                 at = self.offset
-                length = _count(self._line(start), b"$")
+                length = _count(self._line(start, b"$"), b"$")
                 if length is None:
                     raise RecordFormatError(at, start, "expected '$<length>'")
                 data = self._exactly(length + 2, start)
@@ -153,6 +166,15 @@ class RecordReader:
                     raise RecordFormatError(at + length, start, "bulk without CRLF")
                 argv.append(data[:-2])
             yield argv, self.offset
+
+
+def _could_begin(partial: bytes, marker: bytes) -> bool:
+    """Whether `partial` (a line cut by the end of the file) is the start of a `marker`
+    line: "*12" or "$3\r" can be, "\0\0\0" cannot. Annotations are free text."""
+    if not partial or marker == b"#":
+        return True
+    digits = partial[1:-1] if partial.endswith(b"\r") else partial[1:]
+    return partial[:1] == marker and (not digits or digits.isdigit())
 
 
 def _count(line: bytes, prefix: bytes) -> int | None:

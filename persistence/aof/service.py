@@ -219,6 +219,10 @@ class AofService:
                 self.last_rewrite_ok = False
                 raise RewriteRefused(REWRITE_FAILED)
             try:
+                # Once the manifest lists the new incr file, the current one is no
+                # longer the last, and only the last file may end torn (a power loss
+                # during an fsync): put it whole on disk first.
+                writer.make_durable()
                 self._switch_to_new_incr(writer)
             except OSError:
                 # As Redis: a rewrite that could not even start counts as failed.

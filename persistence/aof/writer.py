@@ -264,6 +264,19 @@ class AofWriter:
 
     # ------------------------------------------------------------------ switching
 
+    def make_durable(self) -> None:
+        """Write everything and fsync it on this thread, the fsync thread going on
+        (before BGREWRITEAOF lists a new incr file). OSError if the write fails."""
+        self.flush(force=True)
+        if self.write_error is not None:
+            raise self.write_error
+        if self.written > self.worker.done:
+            try:
+                self.ops.fsync(self.fd)
+            except OSError as error:
+                self.worker.error = error  # writes are refused until an fsync succeeds
+                raise
+
     def switch_file(self, fd: int) -> int:
         """Go on in a new (empty) incr file, keeping the logical offsets, so replies
         held for the old file are released as before. Everything buffered is written

@@ -146,6 +146,43 @@ def test_torn_tail_refuses_to_start_when_not_allowed(directory: str) -> None:
             f"(the last complete command ends at offset {good})") in log
 
 
+def prepare_zeroed_tail(directory: str, zeros: int) -> int:
+    """Five INCRs, then `zeros` zero bytes, as a lost page cache leaves a file whose
+    size was already on disk; returns the good size."""
+    good = prepare_torn_tail(directory)
+    incr = Path(directory) / INCR_1
+    with open(incr, "r+b") as stream:
+        stream.truncate(good)
+        stream.seek(good)
+        stream.write(bytes(zeros))
+    return good
+
+
+@pytest.mark.parametrize("zeros", [59, 4096])
+def test_zeroed_tail_refuses_to_start_even_when_truncation_is_allowed(
+        directory: str, zeros: int) -> None:
+    # Zeros are not a torn write: cutting them away would drop acknowledged writes
+    # without the operator deciding to (redis-check-aof --fix), as Redis refuses too.
+    good = prepare_zeroed_tail(directory, zeros)
+    code, log = start_failure(directory, "--aof-load-truncated", "yes")
+    assert code == 1
+    assert (f"Bad file format reading the append only file appendonly.aof.1.incr.aof "
+            f"(offset {good}: expected '*', got b'\\x00')") in log
+    assert not has_traceback(log)
+    assert (Path(directory) / INCR_1).stat().st_size == good + zeros
+
+
+@pytest.mark.needs_redis_server
+def test_redis_server_also_refuses_a_zeroed_tail(directory: str) -> None:
+    prepare_zeroed_tail(directory, 59)
+    real = ServerProcess("redis", ["--appendonly", "yes", "--aof-load-truncated", "yes"],
+                         directory=directory)
+    real.start(wait=False)
+    assert real.process is not None
+    assert real.process.wait(15) == 1
+    assert "Bad file format reading the append only file" in real.log_text()
+
+
 def test_corrupt_manifest_refuses_to_start(directory: str) -> None:
     aof_server(directory).start().stop()
     (Path(directory) / "appendonlydir" / "appendonly.aof.manifest").write_bytes(

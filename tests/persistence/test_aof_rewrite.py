@@ -4,7 +4,9 @@ moment loses and duplicates nothing."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -15,7 +17,7 @@ import pytest
 import redis
 
 from tests.persistence.helpers import aof_server, commands_in, temp_dir
-from tests.servers import ServerProcess
+from tests.servers import ROOT, ServerProcess
 
 
 @pytest.fixture
@@ -172,3 +174,45 @@ def test_redis_server_serves_what_we_rewrote(directory: str) -> None:
         assert real.client().mget("a", "b") == [b"1", b"2"]
     finally:
         real.stop()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_the_old_incr_is_on_disk_before_the_manifest_lists_a_new_one(directory: str) -> None:
+    # Only the last incr file may end torn. If a power loss came after the manifest
+    # listed the new incr file but before the old one was fsynced, the old one could
+    # be torn while no longer last, and the server would refuse to start.
+    # appendfsync no: nothing but the rewrite fsyncs the old file.
+    server = aof_server(directory, "--appendfsync", "no", "--save", "")
+    trace = Path(directory) / "strace.out"
+    # No .pyc writes: their renames would only clutter the trace.
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    process = subprocess.Popen(
+        ["strace", "-f", "-qq", "-y", "-o", str(trace), "-e", "trace=openat,fdatasync,rename",
+         *server.command()], cwd=str(ROOT), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.wait_ready()
+        client = server.client()
+        client.set("a", "1")
+        client.bgrewriteaof()
+        wait_rewrite_done(client)
+        client.shutdown(nosave=True)
+        process.wait(20)
+    finally:
+        if process.poll() is None:
+            # The server is strace's child; a killed strace would leave it running.
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+            for pid in children.split():
+                os.kill(int(pid), signal.SIGKILL)
+            process.wait(10)
+    lines = trace.read_text().splitlines()
+
+    def first(pattern: str, after: int = 0) -> int:
+        return next(i for i, line in enumerate(lines) if i >= after and pattern in line)
+
+    new_incr = first('"appendonlydir/appendonly.aof.2.incr.aof"')
+    listed = first('rename("appendonlydir/temp-appendonly.aof.manifest"', new_incr)
+    # strace -y names each fd's file: the old incr's fdatasync.
+    synced = next((i for i, line in enumerate(lines)
+                   if "fdatasync(" in line and "appendonly.aof.1.incr.aof>" in line), len(lines))
+    assert synced < listed, "\n".join(lines[min(synced, listed) - 3:max(synced, listed) + 1])

@@ -72,3 +72,30 @@ def test_large_bulk_read_past_the_buffer() -> None:
     assert read_all(data, False) == [([b"SET", b"k", big], len(data))]
     with pytest.raises(TruncatedRecord):
         read_all(data[:-3], False)
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+@pytest.mark.parametrize("zeros", [1, 59, 1023, 4096, 70_000])
+def test_zeroed_tail_is_a_format_error_not_a_torn_record(trickle: bool, zeros: int) -> None:
+    # What a lost page cache leaves: the file's size survived, its last pages are zeros.
+    # No torn write looks like that, so aof-load-truncated must not cut it away.
+    data = SET + bytes(zeros)
+    with pytest.raises(RecordFormatError) as raised:
+        read_all(data, trickle)
+    assert raised.value.valid_up_to == len(SET) and raised.value.offset == len(SET)
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+@pytest.mark.parametrize("tail", [b"*", b"*1", b"*12\r", b"*1\r\n$", b"*1\r\n$3\r", b"#TS:1"])
+def test_a_cut_line_that_could_still_be_a_record_is_torn(trickle: bool, tail: bytes) -> None:
+    with pytest.raises(TruncatedRecord) as raised:
+        read_all(SET + tail, trickle)
+    assert raised.value.valid_up_to == len(SET)
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+@pytest.mark.parametrize("tail", [b"*1\r\n\x00\x00", b"*1\r\n$3\x00", b"*3x", b"\x00*1"])
+def test_a_cut_line_holding_garbage_is_a_format_error(trickle: bool, tail: bytes) -> None:
+    with pytest.raises(RecordFormatError) as raised:
+        read_all(SET + tail, trickle)
+    assert raised.value.valid_up_to == len(SET)
