@@ -327,8 +327,14 @@ class ClientConnection(asyncio.Protocol):
             else:
                 self._held_pushes.append(payload)
             return
+        gate = self.server.reply_gate
+        if gate is None:
+            self._write([payload])
+            return
+        # Another client's command caused it and is still running: the message leaves
+        # after that command's log record is safe, as Redis sends it after the fsync.
         self.server.stats.net_output_bytes += len(payload)
-        self.transport.write(payload)
+        gate.send_after_command(self.transport, payload)
         if self.client.is_subscribed:
             self._check_output_limit("pubsub")
 

@@ -35,7 +35,8 @@ class DurableLog(Protocol):
         """Write what is buffered; return the offset up to which replies may go."""
 
 
-_Held = tuple[int, asyncio.Transport, bytes, bool]
+# (offset the log must reach, or None until the next tick; transport; bytes; close after)
+_Held = tuple[int | None, asyncio.Transport, bytes, bool]
 
 
 class OutputScheduler:
@@ -45,6 +46,7 @@ class OutputScheduler:
         self.safe = log.appended
         self.held: collections.deque[_Held] = collections.deque()
         self._tick_scheduled = False
+        self._unresolved = False  # held messages whose offset is taken at the next tick
 
     def send(self, transport: asyncio.Transport, payload: bytes) -> None:
         needed = self.log.appended
@@ -54,12 +56,22 @@ class OutputScheduler:
         self.held.append((needed, transport, payload, False))
         self._schedule()
 
+    def send_after_command(self, transport: asyncio.Transport, payload: bytes) -> None:
+        """A message that a command still running caused for another client (pub/sub,
+        keyspace events, MONITOR): it must wait for that command's log record, which is
+        not appended yet, so its offset is taken at the next tick, after the command.
+        Queued now, it keeps its place before that client's later replies."""
+        self.held.append((None, transport, payload, False))
+        self._unresolved = True
+        self._schedule()
+
     def close(self, transport: asyncio.Transport) -> None:
         """Close once the replies held for this transport are out."""
         if not self.held:
             transport.close()
             return
         self.held.append((self.held[-1][0], transport, b"", True))
+        self._unresolved = self._unresolved or self.held[-1][0] is None
         self._schedule()
 
     def _schedule(self) -> None:
@@ -70,13 +82,19 @@ class OutputScheduler:
     def tick(self) -> None:
         """Flush the log once, then release what is safe (also run by the cron)."""
         self._tick_scheduled = False
+        if self._unresolved:
+            self._unresolved = False
+            appended = self.log.appended
+            self.held = collections.deque(
+                (appended if needed is None else needed, transport, payload, close)
+                for needed, transport, payload, close in self.held)
         self.release(self.log.flush())
 
     def release(self, safe: int) -> None:
         if safe > self.safe:
             self.safe = safe
         held = self.held
-        while held and held[0][0] <= self.safe:
+        while held and held[0][0] is not None and held[0][0] <= self.safe:
             _, transport, payload, close = held.popleft()
             if transport.is_closing():
                 continue
@@ -91,4 +109,8 @@ class OutputScheduler:
 
     def release_all(self) -> None:
         """The log is going away (AOF switched off): nothing more to wait for."""
-        self.release(max(self.safe, self.log.appended))
+        last = max(self.safe, self.log.appended)
+        self.held = collections.deque((last, transport, payload, close)
+                                      for _, transport, payload, close in self.held)
+        self._unresolved = False
+        self.release(last)

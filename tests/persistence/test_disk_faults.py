@@ -892,3 +892,39 @@ def test_sigterm_is_refused_while_the_final_save_fails(
     finally:
         server.kill()
     clean_log(server)
+
+
+# ------------------------------------------------------------------ messages wait too
+
+
+def test_under_always_a_keyspace_event_waits_for_its_write_to_be_on_disk(
+        directory: str, faults: Callable[[str], None]) -> None:
+    """A subscriber must not hear of a write before the writer's reply could say it is
+    durable: with every fsync failing, neither the SET's reply nor its event leaves; once
+    an fsync succeeds, both do."""
+    server = aof_server(directory, "--appendfsync", "always",
+                        "--notify-keyspace-events", "KA").start()
+    listener = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    writer = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        listener.sendall(b"SUBSCRIBE __keyspace@0__:k\r\n")
+        assert listener.recv(256).startswith(b"*3\r\n$9\r\nsubscribe\r\n")
+        faults("fsync:EIO")
+        writer.sendall(b"SET k v\r\n")
+        listener.settimeout(0.8)
+        with pytest.raises(socket.timeout):
+            listener.recv(256)  # the event is held with the SET's reply
+        writer.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            writer.recv(64)
+        faults("")
+        listener.settimeout(10)
+        writer.settimeout(10)
+        assert writer.recv(64) == b"+OK\r\n"
+        assert listener.recv(256) == (
+            b"*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n")
+    finally:
+        listener.close()
+        writer.close()
+        server.stop()
+    clean_log(server)
