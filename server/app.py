@@ -155,7 +155,9 @@ class App:
         self._loading: LoadResult | None = None  # progress while the AOF replays
         # BGREWRITEAOF while the AOF is off writes a base only, through this service.
         self._offline_rewriter: AofService | None = None
-        self.server.start_aof_rewrite = self._start_aof_rewrite
+        self.server.start_aof_rewrite = self._bgrewriteaof
+        # BGREWRITEAOF while a BGSAVE child runs (or inside EXEC) waits for the cron.
+        self._aof_rewrite_scheduled = False
         config.on_change("appendonly", self._apply_appendonly)
         config.on_change("appendfsync", self._apply_appendfsync)
         config.on_change("aof-timestamp-enabled", self._apply_aof_timestamps)
@@ -460,8 +462,24 @@ class App:
         needed = self.aof is not None or self.rdb.is_refusing_writes()
         self.server.write_refusal = self._write_refusal if needed else None
 
+    def _rewrite_running(self) -> bool:
+        return any(service is not None and service.rewrite is not None
+                   for service in (self.aof, self._offline_rewriter))
+
+    def _bgrewriteaof(self, in_exec: bool) -> bytes:
+        """BGREWRITEAOF's reply, as Redis: one rewrite at a time, and none beside a
+        BGSAVE child (nor inside EXEC): then it is scheduled for the cron."""
+        if self._rewrite_running():
+            raise CommandError("ERR Background append only file rewriting already in progress")
+        if self.rdb.child is not None or in_exec:
+            self._aof_rewrite_scheduled = True
+            return b"Background append only file rewriting scheduled"
+        self._start_aof_rewrite()
+        return b"Background append only file rewriting started"
+
     def _start_aof_rewrite(self) -> None:
-        """BGREWRITEAOF: switch to a new incr file and fork the base writer."""
+        """Switch to a new incr file and fork the base writer."""
+        self._aof_rewrite_scheduled = False
         service = self.aof
         if service is None:
             service = self._offline_rewriter or self._new_aof_service()
@@ -481,8 +499,15 @@ class App:
         for service in (self.aof, self._offline_rewriter):
             if service is not None:
                 service.poll_rewrite()
+        if (self._aof_rewrite_scheduled and self.rdb.child is None
+                and not self._rewrite_running() and not self.server.is_loading):
+            try:
+                self._start_aof_rewrite()
+            except CommandError:
+                pass  # logged; aof_last_bgrewrite_status tells
+            return
         service = self.aof
-        if service is not None and service.wants_auto_rewrite(
+        if service is not None and self.rdb.child is None and service.wants_auto_rewrite(
                 self.config["auto-aof-rewrite-percentage"],
                 self.config["auto-aof-rewrite-min-size"]):
             log.log(NOTICE, "Starting automatic rewriting of AOF on %d%% growth",
@@ -527,6 +552,7 @@ class App:
     def _aof_info(self) -> list[tuple[str, Any]]:
         source = self.aof or self._offline_rewriter
         fields = source.info_fields() if source is not None else []
+        fields.append(("aof_rewrite_scheduled", int(self._aof_rewrite_scheduled)))
         loading = self._loading
         if loading is not None:
             elapsed_s = max(time.time() - loading.started_s, 1e-6)

@@ -204,9 +204,9 @@ class ServerState:
         self.acl.set_default_password(config["requirepass"])
         config.on_change("requirepass", self.acl.set_default_password)
         config.user_lines = self.acl.config_file_lines
-        # BGREWRITEAOF, installed by the application: starts the rewrite or raises
-        # CommandError with the reply.
-        self.start_aof_rewrite: Callable[[], None] | None = None
+        # BGREWRITEAOF, installed by the application: takes in_exec, returns the reply text
+        # (started or scheduled) or raises CommandError.
+        self.start_aof_rewrite: Callable[[bool], bytes] | None = None
         # RDB snapshots (issue 5), installed by the application: SAVE, BGSAVE, LASTSAVE,
         # FLUSHALL's save and DEBUG RELOAD go through it.
         self.rdb: Any = None

@@ -528,8 +528,7 @@ def bgrewriteaof_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     start = ctx.server.start_aof_rewrite
     if start is None:
         raise CommandError("ERR Background append only file rewriting is not available")
-    start()
-    return SimpleString(b"Background append only file rewriting started")
+    return SimpleString(start(ctx.client.in_exec))
 
 
 # ------------------------------------------------------------------ SAVE, BGSAVE, LASTSAVE

@@ -18,6 +18,7 @@ import redis
 
 from tests.persistence.helpers import aof_server, commands_in, temp_dir
 from tests.servers import ROOT, ServerProcess
+from tests.wire import call, exchange
 
 
 @pytest.fixture
@@ -216,3 +217,51 @@ def test_the_old_incr_is_on_disk_before_the_manifest_lists_a_new_one(directory: 
     synced = next((i for i, line in enumerate(lines)
                    if "fdatasync(" in line and "appendonly.aof.1.incr.aof>" in line), len(lines))
     assert synced < listed, "\n".join(lines[min(synced, listed) - 3:max(synced, listed) + 1])
+
+
+# ------------------------------------------------------------------ one child at a time
+
+
+def _scheduled_then_done(server: ServerProcess) -> list[object]:
+    """BGREWRITEAOF inside EXEC, then while a BGSAVE child runs: both are scheduled, as
+    Redis does, and the cron starts the rewrite once no child is left."""
+    client = server.client()
+    replies: list[object] = []
+    replies.append(exchange(server.port, [("MULTI",), ("BGREWRITEAOF",), ("EXEC",)])[2])
+    replies.append(client.info("persistence")["aof_rewrite_scheduled"])
+    wait_rewrite_done(client, count=1)
+    client.mset({f"key:{i}": "x" * 100 for i in range(40_000)})
+    assert client.bgsave()
+    replies.append(call(client, "BGREWRITEAOF"))
+    replies.append(client.info("persistence")["aof_rewrite_scheduled"])
+    info = wait_rewrite_done(client, count=2)
+    replies.append((info["aof_rewrite_scheduled"], info["aof_last_bgrewrite_status"]))
+    with pytest.raises(redis.ResponseError) as refused:
+        client.execute_command("BGREWRITEAOF")
+        client.execute_command("BGREWRITEAOF")
+    replies.append(str(refused.value))
+    wait_rewrite_done(client, count=3)
+    return replies
+
+
+@pytest.mark.parametrize("kind", ["emberkv", pytest.param("redis",
+                                                          marks=pytest.mark.needs_redis_server)])
+def test_bgrewriteaof_beside_a_bgsave_or_in_exec_is_scheduled_as_in_redis(
+        request: pytest.FixtureRequest, directory: str, kind: str) -> None:
+    if kind == "redis":
+        request.getfixturevalue("real_redis")
+        # Slow the BGSAVE child down so the second BGREWRITEAOF surely meets it.
+        args = ["--appendonly", "yes", "--rdb-key-save-delay", "50"]
+    else:
+        args = ["--appendonly", "yes"]
+    server = ServerProcess(kind, args, directory=directory).start()
+    try:
+        replies = _scheduled_then_done(server)
+    finally:
+        server.stop()
+    assert replies == [
+        b"*1\r\n+Background append only file rewriting scheduled\r\n", 1,
+        b"Background append only file rewriting scheduled", 1,
+        (0, "ok"),
+        "Background append only file rewriting already in progress",
+    ]
