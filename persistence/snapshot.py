@@ -1,8 +1,12 @@
-"""RDB snapshots on disk: SAVE in the foreground, BGSAVE in a forked child, save points.
+"""RDB snapshots on disk: SAVE in the foreground, BGSAVE in a forked child or on the
+loop (rdb-snapshot-mode), save points.
 
     SAVE    -> save_file() on the loop: temp-<pid>.rdb, fsync, rename, fsync dir
     BGSAVE  -> fork -> child: save_file(), report its copy-on-write bytes, _exit(0|1)
             -> cron: poll() reaps it without blocking -> outcome (ok, err, killed)
+    BGSAVE forkless -> ForklessSave: slices of a point-in-time view written between
+            client requests; fsync, rename and the directory fsync on a thread
+            -> cron: poll() reaps it the same way
     save points: due() says whether `save <seconds> <changes>` asks for a BGSAVE now
 
 The child does what the AOF rewrite child does (rewrite.py): no logging, no loop, its
@@ -15,15 +19,17 @@ and the per-db sizes for RESIZEDB.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from persistence.files import check_fault, fsync_directory, write_all
-from persistence.rdb.writer import SnapshotEntry, write_rdb
+from persistence.rdb.writer import RdbWriter, SnapshotEntry, aux_fields, write_rdb
 
 # Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long.
 RETRY_DELAY_S = 5
@@ -95,6 +101,8 @@ def private_dirty_bytes() -> int:
 class SaveChild:
     """A running BGSAVE child."""
 
+    is_fork = True
+
     def __init__(self, pid: int, report_fd: int, dirty_at_fork: int) -> None:
         self.pid = pid
         self.report_fd = report_fd
@@ -164,6 +172,150 @@ class SaveChild:
             pass
         self._close()
         remove_quietly(temp_name(self.pid))
+
+
+class PointInTimeView(Protocol):
+    """The keyspace's point-in-time view (server/point_in_time.py)."""
+
+    db_sizes: dict[int, tuple[int, int]]
+    preserved_keys: int
+
+    def next_slice(self, count: int) -> tuple[int, list[Any]] | None: ...
+
+    def close(self) -> None: ...
+
+
+# One pass of a forkless save writes keys for about this long, then lets the loop
+# serve clients; keys are taken from the view this many at a time.
+SLICE_S = 0.002
+SLICE_KEYS = 256
+
+
+class ForklessSave:
+    """A BGSAVE without a child: the point-in-time view is written a slice per loop
+    pass into temp-<pid>.rdb; the fsync, the rename over dbfilename and the directory
+    fsync then run on a thread, so the loop never waits for the disk to sync. The same
+    interface as SaveChild for RdbSnapshots: poll(), kill(), started, dirty_at_fork."""
+
+    is_fork = False
+    cow_bytes = 0
+
+    def __init__(self, options: SaveOptions, view: PointInTimeView, dirty: int,
+                 used_memory: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.pid = os.getpid()
+        self.options = options
+        self.view: PointInTimeView | None = view
+        self.dirty_at_fork = dirty
+        self.used_memory = used_memory
+        self.loop = loop
+        self.started = time.monotonic()
+        self.was_killed_by_us = False
+        self.preserved_keys = 0
+        self.outcome: int | None = None
+        self.error: BaseException | None = None  # why it failed, for the log
+        self._fd = -1
+        self._writer: RdbWriter | None = None
+        self._db_index = -1
+        self._handle: asyncio.Handle | None = loop.call_soon(self._step)
+        self._finisher: threading.Thread | None = None
+
+    def _step(self) -> None:
+        self._handle = None
+        view = self.view
+        if view is None:
+            return
+        try:
+            writer = self._writer or self._open()
+            deadline = time.monotonic() + SLICE_S
+            while True:
+                part = view.next_slice(SLICE_KEYS)
+                if part is None:
+                    writer.finish()
+                    self._release_view()
+                    self._finisher = threading.Thread(target=self._finish_file,
+                                                      name="forkless-save", daemon=True)
+                    self._finisher.start()
+                    return
+                db_index, entries = part
+                if db_index != self._db_index:
+                    self._db_index = db_index
+                    writer.select_db(db_index, *view.db_sizes.get(db_index, (0, 0)))
+                write_entry = writer.entry
+                for entry in entries:
+                    write_entry(entry.key, entry.value, entry.expire_at_ms, entry.idle_s,
+                                entry.freq)
+                if time.monotonic() >= deadline:
+                    break
+        except Exception as error:  # a bug must fail this save, not the server
+            self._abandon()
+            self.error = error
+            self.outcome = 1
+            return
+        self._handle = self.loop.call_soon(self._step)
+
+    def _open(self) -> RdbWriter:
+        self._fd = os.open(temp_name(self.pid), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        check_fault("rdb-write")
+        fd = self._fd
+        writer = RdbWriter(lambda chunk: write_all(fd, chunk),
+                           compress=self.options.compress, checksum=self.options.checksum)
+        writer.header(aux_fields(self.used_memory, False))
+        self._writer = writer
+        return writer
+
+    def _finish_file(self) -> None:
+        fd = self._fd
+        temp = temp_name(self.pid)
+        try:
+            check_fault("rdb-fsync")
+            os.fsync(fd)
+            os.close(fd)
+            self._fd = -1
+            check_fault("rdb-rename")
+            os.rename(temp, self.options.filename)
+            fsync_directory(os.path.dirname(self.options.filename) or ".")
+        except OSError as error:
+            if self._fd >= 0:
+                os.close(fd)
+                self._fd = -1
+            remove_quietly(temp)
+            self.error = error
+            self.outcome = 1
+            return
+        self.outcome = 0
+
+    def _release_view(self) -> None:
+        if self.view is not None:
+            self.preserved_keys = self.view.preserved_keys
+            self.view.close()
+            self.view = None
+
+    def _abandon(self) -> None:
+        """Stop writing: the view closed, the temp file removed."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._release_view()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        remove_quietly(temp_name(self.pid))
+
+    def poll(self) -> int | None:
+        """None while running; then 0 (saved) or 1 (failed)."""
+        finisher = self._finisher
+        if finisher is not None and finisher.is_alive():
+            return None
+        return self.outcome
+
+    def kill(self) -> None:
+        """Abort (FLUSHALL, SHUTDOWN, DEBUG RELOAD). A sync already on its thread is
+        waited for: the temp file is then gone, renamed or removed."""
+        self.was_killed_by_us = True
+        if self._finisher is not None:
+            self._finisher.join()
+            return
+        self._abandon()
 
 
 def _child_main(options: SaveOptions, entries: Entries, sizes: dict[int, tuple[int, int]],

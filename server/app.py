@@ -29,7 +29,8 @@ from persistence.rdb.reader import (
 )
 from persistence.rdb.writer import dump_payload
 from persistence.snapshot import (
-    SaveChild, SaveOptions, due_save_point, remove_quietly, save_file, temp_name,
+    ForklessSave, SaveChild, SaveOptions, due_save_point, remove_quietly, save_file,
+    temp_name,
 )
 from server import errors, info
 from server.acl import AclRuleError
@@ -306,7 +307,9 @@ class App:
     def _refresh_child_state(self) -> None:
         """Access clocks stay still while a child saves (Redis's hasActiveChildProcess
         test in lookupKey), so that touching keys does not copy pages."""
-        has_child = self.rdb.child is not None or self.rdb._other_child_running()
+        child = self.rdb.child
+        has_child = ((child is not None and child.is_fork)
+                     or self.rdb._other_child_running())
         if has_child != self.server.keyspace.has_child:
             self.server.keyspace.configure_access(has_child=has_child)
 
@@ -628,7 +631,7 @@ class RdbSnapshots:
         self.config = app.config
         self.keyspace = app.server.keyspace
         self.lastsave_s = int(time.time())  # "at startup we consider the DB saved"
-        self.child: SaveChild | None = None
+        self.child: SaveChild | ForklessSave | None = None
         self.last_bgsave_ok = True
         self.last_bgsave_duration_s = -1
         self.saves = 0
@@ -733,16 +736,26 @@ class RdbSnapshots:
     def start_bgsave(self) -> None:
         self.last_try_s = time.monotonic()
         self.is_scheduled = False
-        self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
-                                     self.db_sizes, self.keyspace.dirty,
-                                     info.sample_memory(self.server))
-        self.saves += 1
-        log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
+        if self.config["rdb-snapshot-mode"] == "forkless" and self.app.loop is not None:
+            self.child = ForklessSave(self.options(), self.keyspace.begin_snapshot(),
+                                      self.keyspace.dirty, info.sample_memory(self.server),
+                                      self.app.loop)
+            self.saves += 1
+            log.log(NOTICE, "Background saving started without a fork (point in time)")
+        else:
+            self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
+                                         self.db_sizes, self.keyspace.dirty,
+                                         info.sample_memory(self.server))
+            self.saves += 1
+            log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
         self.app._refresh_child_state()
 
     def kill_child(self) -> None:
         if self.child is not None:
-            log.log(NOTICE, "Killing RDB child: %d", self.child.pid)
+            if self.child.is_fork:
+                log.log(NOTICE, "Killing RDB child: %d", self.child.pid)
+            else:
+                log.log(NOTICE, "Stopping the forkless background save")
             self.child.kill()
             self.child = None
 
@@ -764,6 +777,9 @@ class RdbSnapshots:
                 self.archive_dump()
             elif code == -signal.SIGUSR1:
                 log.warning("Background saving terminated by signal %d", -code)
+            elif not child.is_fork:
+                log.warning("Background saving error: %s", child.error)
+                self.last_bgsave_ok = False
             else:
                 log.warning("Background saving error" if code > 0 else
                             f"Background saving terminated by signal {-code}")
