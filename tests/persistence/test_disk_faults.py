@@ -170,10 +170,11 @@ def rdb_server(directory: str, *args: str) -> ServerProcess:
     return ServerProcess("emberkv", ["--save", "3600 1", *args], directory=directory)
 
 
+@pytest.mark.parametrize("mode", ["fork", "forkless"])
 @pytest.mark.parametrize("fault", ["rdb-write:ENOSPC", "rdb-fsync:EIO", "rdb-rename:EIO"])
 def test_failed_bgsave_keeps_the_old_dump_and_refuses_writes_until_a_save_succeeds(
-        directory: str, faults: Callable[[str], None], fault: str) -> None:
-    server = rdb_server(directory).start()
+        directory: str, faults: Callable[[str], None], fault: str, mode: str) -> None:
+    server = rdb_server(directory, "--rdb-snapshot-mode", mode).start()
     dump = Path(directory) / "dump.rdb"
     try:
         client = server.client()

@@ -1,0 +1,149 @@
+"""server.point_in_time: a view read in slices hands out every key as it was when the
+view began, whatever happens to the keyspace between the slices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.hash_type import Hash
+from server.keyspace import Keyspace
+from server.quicklist import QuickList
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, QuickList):
+        return ("list", list(value))
+    if isinstance(value, Hash):
+        return ("hash", dict(value))
+    return value
+
+
+def drain(view: Any, count: int = 3) -> dict[tuple[int, bytes], tuple[Any, int | None]]:
+    found: dict[tuple[int, bytes], tuple[Any, int | None]] = {}
+    last_db = -1
+    while (part := view.next_slice(count)) is not None:
+        db_index, entries = part
+        assert db_index >= last_db  # ascending databases, as the RDB writer needs
+        last_db = db_index
+        for entry in entries:
+            assert entry.db_index == db_index
+            name = (db_index, entry.key)
+            assert name not in found, f"{name} handed out twice"
+            found[name] = (plain(entry.value), entry.expire_at_ms)
+    return found
+
+
+def state(keyspace: Keyspace) -> dict[tuple[int, bytes], tuple[Any, int | None]]:
+    return {(db.index, key): (plain(value), db.expires.get(key))
+            for db in keyspace.dbs for key, value in db.data.items()}
+
+
+def filled(keys: int = 20) -> Keyspace:
+    keyspace = Keyspace(databases=3)
+    far = keyspace.clock.ms + 3_600_000
+    for index in (0, 1):
+        db = keyspace.dbs[index]
+        for number in range(keys):
+            db.set(b"k%d" % number, b"v%d-%d" % (index, number),
+                   expire_at_ms=far + number if number % 4 == 0 else None)
+        items = QuickList()
+        for element in (b"a", b"b", b"c"):
+            items.push_right(element)
+        db.store(b"list", items)
+        fields = Hash()
+        fields.set_field(b"f", b"1", 128, 64)
+        db.store(b"hash", fields)
+    return keyspace
+
+
+def test_a_quiet_keyspace_is_handed_out_whole_and_the_hook_is_removed() -> None:
+    keyspace = filled()
+    before = state(keyspace)
+    view = keyspace.begin_snapshot()
+    assert keyspace.snapshot is view and keyspace.lookup_mode == 2
+    assert view.db_sizes == {0: (22, 5), 1: (22, 5)}
+    assert drain(view) == before
+    view.close()
+    assert keyspace.snapshot is None and keyspace.lookup_mode == 1
+
+
+def test_changes_between_slices_do_not_reach_the_view() -> None:
+    keyspace = filled()
+    before = state(keyspace)
+    view = keyspace.begin_snapshot()
+    db0, db1 = keyspace.dbs[0], keyspace.dbs[1]
+    found: dict[tuple[int, bytes], tuple[Any, int | None]] = {}
+    changes = [
+        lambda: db0.set(b"k19", b"new"),              # a key not reached yet
+        lambda: db0.set(b"k0", b"new again"),          # a key already handed out
+        lambda: db0.delete(b"k18"),
+        lambda: db0.set(b"created", b"after the start"),
+        lambda: db0.set_expire(b"k17", keyspace.clock.ms + 5),
+        lambda: db0.persist(b"k16"),
+        lambda: db1.get_typed(b"list", QuickList, for_write=True).push_right(b"d"),
+        lambda: db1.get_typed(b"hash", Hash, for_write=False).set_field(
+            b"g", b"2", 128, 64),
+        lambda: db1.set(b"k1", db1.lookup(b"k2")),     # RENAME's steps
+        lambda: db1.delete(b"k2"),
+        lambda: db1.evict(b"k3"),
+        lambda: db1.set(b"created", b"x"),
+        lambda: db1.delete(b"created"),
+    ]
+    for change in changes:
+        part = view.next_slice(2)
+        if part is not None:
+            for entry in part[1]:
+                found[(entry.db_index, entry.key)] = (plain(entry.value), entry.expire_at_ms)
+        change()
+    rest = drain(view)
+    assert not set(found) & set(rest)
+    found.update(rest)
+    assert found == before
+    assert view.preserved_keys > 0
+    view.close()
+
+
+def test_keys_expired_before_the_start_are_left_out_even_when_changed() -> None:
+    keyspace = Keyspace(databases=1)
+    db = keyspace.dbs[0]
+    db.set(b"gone", b"v", expire_at_ms=keyspace.clock.ms - 1)
+    db.set(b"kept", b"v")
+    view = keyspace.begin_snapshot()
+    assert db.lookup(b"gone") is None  # lazily expired during the snapshot
+    assert drain(view) == {(0, b"kept"): (b"v", None)}
+    view.close()
+
+
+def test_flushdb_and_swapdb_during_the_view_leave_it_unchanged() -> None:
+    keyspace = filled()
+    before = state(keyspace)
+    view = keyspace.begin_snapshot()
+    first = view.next_slice(2)
+    assert first is not None and first[0] == 0
+    keyspace.swap(0, 1)
+    keyspace.dbs[0].set(b"k5", b"into the swapped db")
+    keyspace.dbs[1].delete(b"k7")
+    keyspace.swap(1, 2)
+    keyspace.dbs[0].clear()
+    keyspace.dbs[2].clear()
+    keyspace.dbs[0].set(b"after", b"flush")
+    found = {(entry.db_index, entry.key): (plain(entry.value), entry.expire_at_ms)
+             for entry in first[1]}
+    found.update(drain(view))
+    assert found == before
+    view.close()
+
+
+def test_only_one_view_at_a_time() -> None:
+    keyspace = filled(2)
+    view = keyspace.begin_snapshot()
+    try:
+        keyspace.begin_snapshot()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a second view was opened")
+    view.close()
+    keyspace.begin_snapshot().close()
