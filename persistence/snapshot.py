@@ -180,14 +180,14 @@ class PointInTimeView(Protocol):
     db_sizes: dict[int, tuple[int, int]]
     preserved_keys: int
 
-    def next_slice(self, count: int) -> tuple[int, list[Any]] | None: ...
+    def next_slice(self, count: int, write: Callable[..., None]) -> bool: ...
 
     def close(self) -> None: ...
 
 
 # One pass of a forkless save writes keys for about this long, then lets the loop
 # serve clients; keys are taken from the view this many at a time.
-SLICE_S = 0.002
+SLICE_S = 0.001
 SLICE_KEYS = 256
 
 
@@ -227,31 +227,29 @@ class ForklessSave:
         try:
             writer = self._writer or self._open()
             deadline = time.monotonic() + SLICE_S
-            while True:
-                part = view.next_slice(SLICE_KEYS)
-                if part is None:
-                    writer.finish()
-                    self._release_view()
-                    self._finisher = threading.Thread(target=self._finish_file,
-                                                      name="forkless-save", daemon=True)
-                    self._finisher.start()
-                    return
-                db_index, entries = part
-                if db_index != self._db_index:
-                    self._db_index = db_index
-                    writer.select_db(db_index, *view.db_sizes.get(db_index, (0, 0)))
-                write_entry = writer.entry
-                for entry in entries:
-                    write_entry(entry.key, entry.value, entry.expire_at_ms, entry.idle_s,
-                                entry.freq)
+            while view.next_slice(SLICE_KEYS, self._write_entry):
                 if time.monotonic() >= deadline:
-                    break
+                    self._handle = self.loop.call_soon(self._step)
+                    return
+            writer.finish()
+            self._release_view()
+            self._finisher = threading.Thread(target=self._finish_file, name="forkless-save",
+                                              daemon=True)
+            self._finisher.start()
         except Exception as error:  # a bug must fail this save, not the server
             self._abandon()
             self.error = error
             self.outcome = 1
-            return
-        self._handle = self.loop.call_soon(self._step)
+
+    def _write_entry(self, db_index: int, key: bytes, value: Any, expire_at_ms: int | None,
+                     idle_s: int | None, freq: int | None) -> None:
+        writer = self._writer
+        assert writer is not None
+        if db_index != self._db_index:
+            self._db_index = db_index
+            assert self.view is not None
+            writer.select_db(db_index, *self.view.db_sizes.get(db_index, (0, 0)))
+        writer.entry(key, value, expire_at_ms, idle_s, freq)
 
     def _open(self) -> RdbWriter:
         self._fd = os.open(temp_name(self.pid), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

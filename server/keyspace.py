@@ -660,6 +660,9 @@ class Keyspace:
         its TTL."""
         db = self.dbs[db_index]
         data = db.data
+        if self.snapshot is not None:  # DEBUG RELOAD MERGE during a forkless save
+            for key in keys:
+                self.snapshot.before_change(db_index, key, data.get(key))
         if replace:
             if db.expires:
                 for key in keys:
@@ -693,6 +696,8 @@ class Keyspace:
         db = self.dbs[entry.db_index]
         key = entry.key
         old = db.data.get(key)
+        if self.snapshot is not None:
+            self.snapshot.before_change(entry.db_index, key, old)
         db.data[key] = entry.value
         clock = None
         if entry.idle_s is not None or entry.freq is not None:

@@ -2,26 +2,29 @@
 what the forkless BGSAVE (rdb-snapshot-mode forkless, persistence/snapshot.py) writes.
 
 DragonflyDB's rule, "serialize before first change": every key that existed when the
-view began is handed out exactly once, with the value and TTL it had then, either when
-the walk reaches it or, if a change comes first, just before that change. The keyspace
-calls `before_change` at each place a key's value or TTL can change (stores, deletes,
-expiries, evictions, a lookup that may be followed by an in-place change); the value
-is copied there, since collections change in place. Keys created after the view began
-are marked settled at their creation, so they are never handed out.
+view began is handed out exactly once, with the value and TTL it had then: the walk
+reads it where it is unless a change came first, in which case a copy was taken just
+before that change. The keyspace calls `before_change` at each place a key's value or
+TTL can change (stores, deletes, expiries, evictions, a lookup that may be followed by
+an in-place change); the value is copied there, since collections change in place.
 
-Per database, the walk holds the key list taken at the start, its position in it, and
-`settled`: the keys handed out already, by the walk or early, plus the keys created
-since. The walk holds the database's dicts, not the Database: FLUSHDB replaces the
-dicts with new ones, so the walk simply goes on over the old ones (nobody changes
-them any more), and SWAPDB only swaps which walk each Database reports to.
+Per database, the walk holds the key list taken at the start and its position in it,
+`preserved`: the copies made before a change, by key, and `created`: the keys created
+since, never handed out. When the walk reaches a key it writes the preserved copy if
+there is one; a copy of a key the walk had passed already is a duplicate, dropped when
+the database is done. So nothing per key is kept for the keys nobody changes (a set of
+the keys walked would cost 32 MiB a million keys, and its resizes stall the loop).
+The walk holds the database's dicts, not the Database: FLUSHDB replaces the dicts with
+new ones, so the walk goes on over the old ones (nobody changes them any more), and
+SWAPDB only swaps which walk each Database reports to.
 
-Entries the walk hands out hold the live values: the caller must write them before
-the loop runs anything else.
+Values the walk hands out are the live ones: the caller must write them before the
+loop runs anything else.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from server.datatypes import copy_value
 from server.eviction import LFU_INIT_VAL
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 
 
 class _DbWalk:
-    __slots__ = ("index", "data", "expires", "clocks", "keys", "position", "settled",
-                 "preserved")
+    __slots__ = ("index", "data", "expires", "clocks", "keys", "position", "preserved",
+                 "created")
 
     def __init__(self, db: "Database") -> None:
         self.index = db.index
@@ -42,8 +45,8 @@ class _DbWalk:
         self.clocks = db.clocks
         self.keys = list(db.data)
         self.position = 0
-        self.settled: set[bytes] = set()
-        self.preserved: list[Entry] = []
+        self.preserved: dict[bytes, Entry] = {}
+        self.created: set[bytes] = set()
 
 
 class PointInTimeSnapshot:
@@ -67,19 +70,16 @@ class PointInTimeSnapshot:
         """Key in database db_index is about to change; value is its current value
         (None: the key is being created)."""
         walk = self.live[db_index]
-        if walk is None:
+        if walk is None or key in walk.preserved or key in walk.created:
             return
-        settled = walk.settled
-        if key in settled:
-            return
-        settled.add(key)
         if value is None:
+            walk.created.add(key)
             return
         expires = walk.expires
         at = expires.get(key) if expires else None
         if at is not None and at <= self.now_ms:
             return  # already expired when the view began: not part of it
-        walk.preserved.append(self._entry(walk, key, copy_value(value), at))
+        walk.preserved[key] = self._entry(walk, key, copy_value(value), at)
         self.preserved_keys += 1
 
     def flushed(self, db_index: int) -> None:
@@ -92,49 +92,60 @@ class PointInTimeSnapshot:
 
     # ------------------------------------------------------------ the reader's side
 
-    def next_slice(self, count: int) -> tuple[int, list[Entry]] | None:
-        """Up to `count` more keys of one database (plus any handed out early), as
-        (database index, entries) in ascending database order; None when all are out."""
+    def next_slice(self, count: int, write: Callable[..., None]) -> bool:
+        """Hand out up to `count` more keys of one database, plus any handed out early,
+        as write(db_index, key, value, expire_at_ms, idle_s, freq) calls in ascending
+        database order; False once all are out. Calls rather than Entry objects: a
+        million short-lived tuples would wake the garbage collector, whose full
+        collections over the whole dataset stall every client."""
         walks = self.walks
         while self._current < len(walks):
             walk = walks[self._current]
-            entries, walk.preserved = walk.preserved, []
+            index = walk.index
             keys = walk.keys
             start = walk.position
             end = min(start + count, len(keys))
-            batch = keys[start:end]
-            settled = walk.settled
+            preserved = walk.preserved
             data = walk.data
             expires = walk.expires
             now = self.now_ms
-            index = walk.index
             plain = self.access is None
-            for key in batch:
-                if key in settled:
-                    continue
+            written = 0
+            for key in keys[start:end]:
+                if preserved:
+                    entry = preserved.pop(key, None)
+                    if entry is not None:
+                        write(index, key, entry.value, entry.expire_at_ms, entry.idle_s,
+                              entry.freq)
+                        written += 1
+                        continue
                 value = data.get(key)
                 if value is None:
                     continue
                 at = expires.get(key) if expires else None
                 if at is not None and at <= now:
                     continue
-                entries.append(Entry(index, key, value, at) if plain
-                               else self._entry(walk, key, value, at))
+                if plain:
+                    write(index, key, value, at, None, None)
+                else:
+                    entry = self._entry(walk, key, value, at)
+                    write(index, key, value, at, entry.idle_s, entry.freq)
+                written += 1
             walk.position = end
             if end == len(keys):
                 self._finish(walk)
-            else:
-                settled.update(batch)
-            if entries:
-                return walk.index, entries
-        return None
+            if written:
+                return True
+        return False
 
     def _finish(self, walk: _DbWalk) -> None:
         for index, live in enumerate(self.live):
             if live is walk:
                 self.live[index] = None
+        # What is left was copied after the walk had passed the key: a duplicate.
         walk.keys = []
-        walk.settled = set()
+        walk.preserved = {}
+        walk.created = set()
         self._current += 1
 
     def _entry(self, walk: _DbWalk, key: bytes, value: Any, at: int | None) -> Entry:

@@ -20,18 +20,24 @@ def plain(value: Any) -> Any:
     return value
 
 
-def drain(view: Any, count: int = 3) -> dict[tuple[int, bytes], tuple[Any, int | None]]:
-    found: dict[tuple[int, bytes], tuple[Any, int | None]] = {}
-    last_db = -1
-    while (part := view.next_slice(count)) is not None:
-        db_index, entries = part
-        assert db_index >= last_db  # ascending databases, as the RDB writer needs
-        last_db = db_index
-        for entry in entries:
-            assert entry.db_index == db_index
-            name = (db_index, entry.key)
-            assert name not in found, f"{name} handed out twice"
-            found[name] = (plain(entry.value), entry.expire_at_ms)
+Handed = dict[tuple[int, bytes], tuple[Any, int | None]]
+
+
+def next_slice(view: Any, count: int, found: Handed) -> bool:
+    """One slice into found; a key handed out twice, or databases out of ascending
+    order, fail the test."""
+    def write(db_index: int, key: bytes, value: Any, at: int | None, idle_s: Any,
+              freq: Any) -> None:
+        assert all(index <= db_index for index, _ in found)
+        assert (db_index, key) not in found, f"{(db_index, key)} handed out twice"
+        found[(db_index, key)] = (plain(value), at)
+    return view.next_slice(count, write)
+
+
+def drain(view: Any, count: int = 3, found: Handed | None = None) -> Handed:
+    found = {} if found is None else found
+    while next_slice(view, count, found):
+        pass
     return found
 
 
@@ -74,7 +80,7 @@ def test_changes_between_slices_do_not_reach_the_view() -> None:
     before = state(keyspace)
     view = keyspace.begin_snapshot()
     db0, db1 = keyspace.dbs[0], keyspace.dbs[1]
-    found: dict[tuple[int, bytes], tuple[Any, int | None]] = {}
+    found: Handed = {}
     changes = [
         lambda: db0.set(b"k19", b"new"),              # a key not reached yet
         lambda: db0.set(b"k0", b"new again"),          # a key already handed out
@@ -92,15 +98,9 @@ def test_changes_between_slices_do_not_reach_the_view() -> None:
         lambda: db1.delete(b"created"),
     ]
     for change in changes:
-        part = view.next_slice(2)
-        if part is not None:
-            for entry in part[1]:
-                found[(entry.db_index, entry.key)] = (plain(entry.value), entry.expire_at_ms)
+        next_slice(view, 2, found)
         change()
-    rest = drain(view)
-    assert not set(found) & set(rest)
-    found.update(rest)
-    assert found == before
+    assert drain(view, found=found) == before
     assert view.preserved_keys > 0
     view.close()
 
@@ -120,8 +120,8 @@ def test_flushdb_and_swapdb_during_the_view_leave_it_unchanged() -> None:
     keyspace = filled()
     before = state(keyspace)
     view = keyspace.begin_snapshot()
-    first = view.next_slice(2)
-    assert first is not None and first[0] == 0
+    found: Handed = {}
+    assert next_slice(view, 2, found) and {index for index, _ in found} == {0}
     keyspace.swap(0, 1)
     keyspace.dbs[0].set(b"k5", b"into the swapped db")
     keyspace.dbs[1].delete(b"k7")
@@ -129,10 +129,7 @@ def test_flushdb_and_swapdb_during_the_view_leave_it_unchanged() -> None:
     keyspace.dbs[0].clear()
     keyspace.dbs[2].clear()
     keyspace.dbs[0].set(b"after", b"flush")
-    found = {(entry.db_index, entry.key): (plain(entry.value), entry.expire_at_ms)
-             for entry in first[1]}
-    found.update(drain(view))
-    assert found == before
+    assert drain(view, found=found) == before
     view.close()
 
 
