@@ -204,6 +204,10 @@ class ForklessSave:
                  used_memory: int, loop: asyncio.AbstractEventLoop) -> None:
         self.pid = os.getpid()
         self.options = options
+        # Absolute: CONFIG SET dir may change the working directory meanwhile (a fork
+        # child keeps the one it started with).
+        self._temp = os.path.abspath(temp_name(self.pid))
+        self._target = os.path.abspath(options.filename)
         self.view: PointInTimeView | None = view
         self.dirty_at_fork = dirty
         self.used_memory = used_memory
@@ -252,7 +256,7 @@ class ForklessSave:
         writer.entry(key, value, expire_at_ms, idle_s, freq)
 
     def _open(self) -> RdbWriter:
-        self._fd = os.open(temp_name(self.pid), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         check_fault("rdb-write")
         fd = self._fd
         writer = RdbWriter(lambda chunk: write_all(fd, chunk),
@@ -263,15 +267,15 @@ class ForklessSave:
 
     def _finish_file(self) -> None:
         fd = self._fd
-        temp = temp_name(self.pid)
+        temp = self._temp
         try:
             check_fault("rdb-fsync")
             os.fsync(fd)
             os.close(fd)
             self._fd = -1
             check_fault("rdb-rename")
-            os.rename(temp, self.options.filename)
-            fsync_directory(os.path.dirname(self.options.filename) or ".")
+            os.rename(temp, self._target)
+            fsync_directory(os.path.dirname(self._target))
         except OSError as error:
             if self._fd >= 0:
                 os.close(fd)
@@ -297,7 +301,7 @@ class ForklessSave:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        remove_quietly(temp_name(self.pid))
+        remove_quietly(self._temp)
 
     def poll(self) -> int | None:
         """None while running; then 0 (saved) or 1 (failed)."""

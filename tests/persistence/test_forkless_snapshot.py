@@ -334,3 +334,17 @@ def test_info_bgsave_refusals_and_the_mode_switch() -> None:
         assert client.bgsave()
         wait_for(lambda: "Background saving started by pid" in server.log_text())
 
+
+
+def test_save_points_take_the_forkless_path() -> None:
+    with ServerProcess("emberkv", ["--save", "1 2", "--rdb-snapshot-mode", "forkless"]) as server:
+        client = server.client()
+        client.set("a", "1")
+        client.set("b", "2")
+        wait_for(lambda: (Path(server.dir) / "dump.rdb").exists()
+                 and client.info("persistence")["rdb_bgsave_in_progress"] == 0, 15)
+        assert "2 changes in 1 seconds. Saving..." in server.log_text()
+        assert "Background saving started without a fork" in server.log_text()
+        assert dump_contents(Path(server.dir) / "dump.rdb") == {
+            (0, b"a"): (b"1", None), (0, b"b"): (b"2", None)}
+        assert client.info("persistence")["rdb_changes_since_last_save"] == 0

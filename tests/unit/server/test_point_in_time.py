@@ -144,3 +144,23 @@ def test_only_one_view_at_a_time() -> None:
         raise AssertionError("a second view was opened")
     view.close()
     keyspace.begin_snapshot().close()
+
+
+def test_under_an_lru_policy_keys_carry_their_idle_time() -> None:
+    keyspace = filled(4)
+    keyspace.saved_access = "lru"
+    view = keyspace.begin_snapshot()
+    idle: dict[bytes, Any] = {}
+    keyspace.dbs[0].delete(b"k3")  # a preserved copy carries it too
+
+    def write(db_index: int, key: bytes, value: Any, at: int | None, idle_s: Any,
+              freq: Any) -> None:
+        if db_index == 0:
+            idle[key] = (idle_s, freq)
+
+    while view.next_slice(2, write):
+        pass
+    view.close()
+    assert set(idle) == {b"k0", b"k1", b"k2", b"k3", b"list", b"hash"}
+    assert all(idle_s is not None and idle_s >= 0 and freq is None
+               for idle_s, freq in idle.values())
