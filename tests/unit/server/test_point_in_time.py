@@ -164,3 +164,65 @@ def test_under_an_lru_policy_keys_carry_their_idle_time() -> None:
     assert set(idle) == {b"k0", b"k1", b"k2", b"k3", b"list", b"hash"}
     assert all(idle_s is not None and idle_s >= 0 and freq is None
                for idle_s, freq in idle.values())
+
+
+def random_change(keyspace: Keyspace, rng: Any, serial: int) -> None:
+    db = keyspace.dbs[rng.randrange(3)]
+    key = b"k%d" % rng.randrange(30) if rng.random() < 0.8 else rng.choice([b"list", b"hash"])
+    action = rng.randrange(11)
+    if action == 0:
+        db.set(key, b"set %d" % serial)
+    elif action == 1:
+        db.delete(key)
+    elif action == 2:
+        if db.lookup(key) is not None:
+            db.set_expire(key, keyspace.clock.ms + 1_000_000 + serial)
+    elif action == 3:
+        db.persist(key)
+    elif action == 4:
+        items = db.data.get(key)
+        if type(items) is QuickList:
+            db.get_typed(key, QuickList, for_write=True).push_left(b"%d" % serial)
+            db.store(key, items)
+    elif action == 5:
+        fields = db.data.get(key)
+        if type(fields) is Hash:
+            db.get_typed(key, Hash).set_field(b"f%d" % serial, b"x", 128, 64)
+            db.store(key, fields)
+    elif action == 6:
+        value = db.lookup(key)
+        target = b"k%d" % rng.randrange(30)
+        if value is not None and target != key:
+            db.delete(target)
+            db.set(target, value, db.expire_at_ms(key))
+            db.delete(key)
+    elif action == 7 and key in db.data:
+        db.evict(key)
+    elif action == 8 and rng.random() < 0.1:
+        keyspace.swap(rng.randrange(3), rng.randrange(3))
+    elif action == 9 and rng.random() < 0.05:
+        db.clear()
+    elif action == 10:
+        items = QuickList()
+        items.push_right(b"fresh %d" % serial)
+        db.delete(key)
+        db.store(key, items)
+
+
+def test_random_changes_between_random_slices_never_reach_the_view() -> None:
+    import random
+    for seed in range(40):
+        rng = random.Random(seed)
+        keyspace = filled(30)
+        for _ in range(40):  # some history before the view begins
+            random_change(keyspace, rng, -1)
+        before = state(keyspace)
+        view = keyspace.begin_snapshot()
+        found: Handed = {}
+        serial = 0
+        while next_slice(view, rng.randrange(1, 6), found):
+            for _ in range(rng.randrange(4)):
+                serial += 1
+                random_change(keyspace, rng, serial)
+        view.close()
+        assert found == before, f"seed {seed}"
