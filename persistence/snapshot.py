@@ -220,6 +220,11 @@ class ForklessSave:
         self._fd = -1
         self._writer: RdbWriter | None = None
         self._db_index = -1
+        # The walk's key list and copies make the collector run full collections, and
+        # each one traverses every dict of the dataset: tens of ms at a million keys,
+        # under writes. Frozen, the dataset is left out of them until the view closes
+        # (a fork for the AOF rewrite meanwhile unfreezes it early: slower, not wrong).
+        gc.freeze()
         self._handle: asyncio.Handle | None = loop.call_soon(self._step)
         self._finisher: threading.Thread | None = None
 
@@ -291,6 +296,7 @@ class ForklessSave:
             self.preserved_keys = self.view.preserved_keys
             self.view.close()
             self.view = None
+            gc.unfreeze()
 
     def _abandon(self) -> None:
         """Stop writing: the view closed, the temp file removed."""

@@ -21,14 +21,16 @@ lookup touches it except `peek` (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL f
 OBJECT, SCAN's TYPE filter), and nothing does while a fork child saves. `touch_mode`
 and `lookup_mode` fold the rules into one test on the hot path: 1 is the plain LRU
 store; 2 takes the general path (LFU, a child saving, or, for lookups, the memory
-account of server/memory.py, which is told of every change while maxmemory is set).
+account of server/memory.py, which is told of every change while maxmemory is set, and
+a forkless snapshot).
 
 A forkless snapshot (`begin_snapshot()`, server/point_in_time.py) is told before every
 change to a key's value or TTL; `snapshot` is None otherwise, and set() tests it only
 on its general path, which lookup_mode selects while a snapshot is open.
 
 This module knows nothing of commands, clients or files; persistence reads it through
-`snapshot_entries()` or `begin_snapshot()` and fills it through `load_entries()` (a batch) or `load_entry()`.
+`snapshot_entries()` or `begin_snapshot()` and fills it through `load_entries()` (a
+batch) or `load_entry()`.
 """
 
 from __future__ import annotations
@@ -126,8 +128,9 @@ class Database:
         return value
 
     def _touch(self, key: bytes, value: Any) -> None:
-        """The access clock update beyond plain LRU, and the memory account's notice
-        that a value which changes in place may have changed."""
+        """The access clock update beyond plain LRU, and the notice to the memory
+        account and a forkless snapshot that a value which changes in place may be
+        about to."""
         keyspace = self.keyspace
         if keyspace.snapshot is not None and type(value) is not bytes:
             # The caller may change the value in place: a snapshot needs it first.
@@ -496,8 +499,9 @@ class Keyspace:
             self.has_child = has_child
         is_plain_lru = not (self.is_lfu or self.has_child)
         self.touch_mode = _TOUCH_LRU if is_plain_lru else _TOUCH_GENERAL
-        # A lookup may return a value about to change in place: the memory account
-        # must hear of it (bytes-only paths such as GET's use touch_mode).
+        # A lookup may return a value about to change in place: the memory account and
+        # a forkless snapshot must hear of it (bytes-only paths such as GET's use
+        # touch_mode).
         self.lookup_mode = (_TOUCH_LRU if is_plain_lru and self.memory is None
                             and self.snapshot is None else _TOUCH_GENERAL)
 

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from server.datatypes import copy_value
 from server.eviction import LFU_INIT_VAL
-from server.keyspace import Entry
 
 if TYPE_CHECKING:
     from server.keyspace import Database, Keyspace
@@ -45,7 +44,10 @@ class _DbWalk:
         self.clocks = db.clocks
         self.keys = list(db.data)
         self.position = 0
-        self.preserved: dict[bytes, Entry] = {}
+        # key -> (value, expire_at_ms, idle_s, freq): plain tuples of untracked
+        # objects, which the garbage collector stops tracking (Entry objects stay
+        # tracked, and a full collection during a write-heavy save is a long pause).
+        self.preserved: dict[bytes, tuple[Any, int | None, int | None, int | None]] = {}
         self.created: set[bytes] = set()
 
 
@@ -79,7 +81,7 @@ class PointInTimeSnapshot:
         at = expires.get(key) if expires else None
         if at is not None and at <= self.now_ms:
             return  # already expired when the view began: not part of it
-        walk.preserved[key] = self._entry(walk, key, copy_value(value), at)
+        walk.preserved[key] = (copy_value(value), at, *self._access(walk, key))
         self.preserved_keys += 1
 
     def flushed(self, db_index: int) -> None:
@@ -113,10 +115,9 @@ class PointInTimeSnapshot:
             written = 0
             for key in keys[start:end]:
                 if preserved:
-                    entry = preserved.pop(key, None)
-                    if entry is not None:
-                        write(index, key, entry.value, entry.expire_at_ms, entry.idle_s,
-                              entry.freq)
+                    copy = preserved.pop(key, None)
+                    if copy is not None:
+                        write(index, key, *copy)
                         written += 1
                         continue
                 value = data.get(key)
@@ -128,8 +129,7 @@ class PointInTimeSnapshot:
                 if plain:
                     write(index, key, value, at, None, None)
                 else:
-                    entry = self._entry(walk, key, value, at)
-                    write(index, key, value, at, entry.idle_s, entry.freq)
+                    write(index, key, value, at, *self._access(walk, key))
                 written += 1
             walk.position = end
             if end == len(keys):
@@ -148,17 +148,17 @@ class PointInTimeSnapshot:
         walk.created = set()
         self._current += 1
 
-    def _entry(self, walk: _DbWalk, key: bytes, value: Any, at: int | None) -> Entry:
+    def _access(self, walk: _DbWalk, key: bytes) -> tuple[int | None, int | None]:
+        """(idle seconds, LFU counter) as an RDB carries them under the policy."""
         access = self.access
         if access is None:
-            return Entry(walk.index, key, value, at)
+            return None, None
         keyspace = self.keyspace
         clock = walk.clocks.get(key)
         if access == "lru":
             idle_ms = keyspace.idle_ms(clock if clock is not None else keyspace.lru_clock)
-            return Entry(walk.index, key, value, at, idle_s=idle_ms // 1000)
-        return Entry(walk.index, key, value, at,
-                     freq=keyspace.frequency(clock if clock is not None else LFU_INIT_VAL))
+            return idle_ms // 1000, None
+        return None, keyspace.frequency(clock if clock is not None else LFU_INIT_VAL)
 
     def close(self) -> None:
         """Stop watching changes (the save finished or was abandoned)."""
