@@ -54,7 +54,8 @@ def fill(server: ServerProcess, strings: int = STRINGS) -> Dataset:
         client = server.client(db=db)
         pipe = client.pipeline(transaction=False)
         for start in range(0, count, 1000):
-            pairs = {b"k%d" % n: b"v%d-%d" % (db, n) for n in range(start, min(start + 1000, count))}
+            pairs = {b"k%d" % n: b"v%d-%d" % (db, n)
+                     for n in range(start, min(start + 1000, count))}
             pipe.mset(pairs)
             for key, value in pairs.items():
                 expected[(db, key)] = (value, None)

@@ -3,6 +3,7 @@ view began, whatever happens to the keyspace between the slices."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from server.hash_type import Hash
@@ -210,7 +211,6 @@ def random_change(keyspace: Keyspace, rng: Any, serial: int) -> None:
 
 
 def test_random_changes_between_random_slices_never_reach_the_view() -> None:
-    import random
     for seed in range(40):
         rng = random.Random(seed)
         keyspace = filled(30)
