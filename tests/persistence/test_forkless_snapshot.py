@@ -1,9 +1,9 @@
 """rdb-snapshot-mode forkless end to end: a BGSAVE written on the loop in slices holds
 the dataset as it was when BGSAVE was answered, whatever clients change meanwhile
 (overwrites, deletes, new keys, in-place pushes and HSETs, TTL changes, RENAME, MOVE,
-FLUSHDB, SWAPDB); the file passes redis-check-rdb and loads into EmberKV and Redis;
-FLUSHALL and SHUTDOWN stop it as they stop a BGSAVE child; a kill -9 during it leaves
-the previous dump.rdb in place; INFO reports it as a BGSAVE."""
+evictions, FLUSHDB, SWAPDB); the file passes redis-check-rdb and loads into EmberKV
+and Redis; FLUSHALL and SHUTDOWN stop it as they stop a BGSAVE child; a kill -9 during
+it leaves the previous dump.rdb in place; INFO reports it as a BGSAVE."""
 
 from __future__ import annotations
 
@@ -349,3 +349,24 @@ def test_save_points_take_the_forkless_path() -> None:
         assert dump_contents(Path(server.dir) / "dump.rdb") == {
             (0, b"a"): (b"1", None), (0, b"b"): (b"2", None)}
         assert client.info("persistence")["rdb_changes_since_last_save"] == 0
+
+
+def test_evictions_during_the_save_do_not_reach_it() -> None:
+    with forkless_server("--maxmemory-policy", "allkeys-random") as server:
+        expected = fill(server)
+        client = server.client()
+        used = client.info("memory")["used_memory"]
+        assert client.bgsave()
+        pipe = client.pipeline(transaction=False)
+        # Only now under the memory in use: each write evicts, while the save runs.
+        pipe.config_set("maxmemory", used // 2)
+        for n in range(100):
+            pipe.set(b"filler%d" % n, b"x" * 1000)
+        pipe.info("persistence")
+        pipe.info("stats")
+        *_, persistence, stats = pipe.execute()
+        assert persistence["rdb_bgsave_in_progress"] == 1
+        assert stats["evicted_keys"] > 0
+        wait_for(lambda: client.info("persistence")["rdb_bgsave_in_progress"] == 0)
+        assert client.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        assert dump_contents(Path(server.dir) / "dump.rdb") == expected
