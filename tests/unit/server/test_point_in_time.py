@@ -226,3 +226,21 @@ def test_random_changes_between_random_slices_never_reach_the_view() -> None:
                 random_change(keyspace, rng, serial)
         view.close()
         assert found == before, f"seed {seed}"
+
+
+def test_keys_expiring_during_the_view_are_handed_out_as_they_were() -> None:
+    keyspace = Keyspace(databases=1)
+    db = keyspace.dbs[0]
+    soon = keyspace.clock.ms + 50
+    for number in range(10):
+        db.set(b"k%d" % number, b"v%d" % number, expire_at_ms=soon)
+    before = state(keyspace)
+    view = keyspace.begin_snapshot()
+    found: Handed = {}
+    assert next_slice(view, 2, found)
+    keyspace.clock.ms = soon + 1  # the deadline passes while the view is being read
+    assert db.lookup(b"k9") is None  # lazy expiry
+    assert db.expire_due(keyspace.clock.ms, 2**62) == (9, True)  # active expiry
+    assert not db.data
+    assert drain(view, found=found) == before
+    view.close()
