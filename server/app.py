@@ -771,6 +771,9 @@ class RdbSnapshots:
             self.last_cow_bytes = child.cow_bytes
             if code == 0:
                 log.log(NOTICE, "Background saving terminated with success")
+                if not child.is_fork:
+                    log.log(NOTICE, "Keys copied before a change during the save: %d",
+                            child.preserved_keys)
                 self.keyspace.dirty = max(0, self.keyspace.dirty - child.dirty_at_fork)
                 self.lastsave_s = int(time.time())
                 self.last_bgsave_ok = True

@@ -8,6 +8,7 @@ it leaves the previous dump.rdb in place; INFO reports it as a BGSAVE."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -216,6 +217,9 @@ def test_bgsave_under_concurrent_writes_keeps_the_dataset_as_it_was_at_bgsave() 
         assert client.get(b"k0") == b"overwritten in wave 0"  # the changes did happen
         assert not list(Path(server.dir).glob("temp-*.rdb"))
         assert "Background saving terminated with success" in server.log_text()
+        copied = re.search(r"Keys copied before a change during the save: (\d+)",
+                           server.log_text())
+        assert copied is not None and int(copied.group(1)) > 0
         kept = tempfile.mkdtemp(prefix="forkless-dump-")
         dump = Path(shutil.copy(Path(server.dir) / "dump.rdb", kept))
     assert dump_contents(dump) == expected
