@@ -262,7 +262,7 @@ def test_flushall_stops_the_save_as_it_kills_a_child() -> None:
         client.set("old", "1")
         assert client.save()
         before = (Path(server.dir) / "dump.rdb").read_bytes()
-        fill(server)
+        fill(server, strings=20_000)
         assert client.bgsave()
         client.flushall()
         info = client.info("persistence")
@@ -285,7 +285,7 @@ def test_kill_9_during_the_save_leaves_the_previous_dump() -> None:
         client.set("old", "1")
         assert client.save()
         before = (Path(server.dir) / "dump.rdb").read_bytes()
-        fill(server)
+        fill(server, strings=20_000)
         assert client.bgsave()
         assert client.info("persistence")["rdb_bgsave_in_progress"] == 1
         os.kill(server.pid, signal.SIGKILL)
