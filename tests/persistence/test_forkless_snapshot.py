@@ -26,6 +26,7 @@ from server.quicklist import QuickList
 from server.set_type import Set
 from server.sorted_set import SortedSet
 from tests.servers import ServerProcess
+from tests.wire import pack, replies_to, send_until_closed
 
 STRINGS = 60_000
 AGGREGATES = 300
@@ -150,10 +151,9 @@ def check_loaded_by(kind: str, dump: Path, expected: Dataset, sample: list[tuple
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def change_everything(client: redis.Redis, wave: int) -> list[bytes]:
-    """One wave of changes of every kind in db 0 (and a MOVE to db 1); returns the
-    keys it touched."""
-    pipe = client.pipeline(transaction=False)
+def change_everything(pipe: Any, wave: int) -> list[bytes]:
+    """One wave of changes of every kind in db 0 (and a MOVE to db 1), queued on a
+    pipeline; returns the keys it touches."""
     touched: list[bytes] = []
     step = STRINGS // 40
     for n in range(wave % step, STRINGS, step):
@@ -186,7 +186,6 @@ def change_everything(client: redis.Redis, wave: int) -> list[bytes]:
         pipe.zincrby(b"zset%d" % n, 10, b"e0")
         pipe.delete(b"zset%d" % ((n * 3) % AGGREGATES))
         touched += [b"list%d" % n, b"hash%d" % n, b"set%d" % n, b"zset%d" % n]
-    pipe.execute(raise_on_error=False)
     return touched
 
 
@@ -195,20 +194,22 @@ def test_bgsave_under_concurrent_writes_keeps_the_dataset_as_it_was_at_bgsave() 
     with forkless_server() as server:
         expected = fill(server)
         client = server.client()
-        assert client.execute_command("BGSAVE") is True  # redis-py's reading of the reply
-        info = client.info("persistence")
-        assert info["rdb_bgsave_in_progress"] == 1
-        touched: list[bytes] = []
-        waves = 0
-        # Changes keep coming until the save ends, so they meet keys it has written
-        # and keys it has not reached yet; the first wave always lands during it.
-        while True:
-            touched += change_everything(client, waves)
+        # The first wave goes in the same write as BGSAVE, so it lands during the save;
+        # more keep coming until the save ends, meeting keys it has written and keys
+        # it has not reached yet.
+        pipe = client.pipeline(transaction=False)
+        pipe.bgsave()
+        touched = change_everything(pipe, 0)
+        pipe.info("persistence")
+        replies = pipe.execute(raise_on_error=False)
+        assert replies[0] is True and replies[-1]["rdb_bgsave_in_progress"] == 1
+        waves = 1
+        while client.info("persistence")["rdb_bgsave_in_progress"]:
+            pipe = client.pipeline(transaction=False)
+            touched += change_everything(pipe, waves)
+            pipe.execute(raise_on_error=False)
             waves += 1
-            if client.info("persistence")["rdb_bgsave_in_progress"] == 0:
-                break
             assert waves < 10_000
-        assert waves >= 1
         info = client.info("persistence")
         assert info["rdb_last_bgsave_status"] == "ok" and info["rdb_saves"] == 1
         assert info["rdb_last_cow_size"] == 0
@@ -263,10 +264,12 @@ def test_flushall_stops_the_save_as_it_kills_a_child() -> None:
         assert client.save()
         before = (Path(server.dir) / "dump.rdb").read_bytes()
         fill(server, strings=20_000)
-        assert client.bgsave()
-        client.flushall()
-        info = client.info("persistence")
-        assert info["rdb_bgsave_in_progress"] == 0 and info["rdb_last_bgsave_status"] == "ok"
+        # In one write: the FLUSHALL runs before the save's first slice.
+        started, flushed, info_text = replies_to(server.port, ("BGSAVE",), ("FLUSHALL",),
+                                                 ("INFO", "persistence"))
+        assert (started, flushed) == (b"Background saving started", b"OK")
+        assert b"rdb_bgsave_in_progress:0" in info_text
+        assert client.info("persistence")["rdb_last_bgsave_status"] == "ok"
         # Without save points nothing is saved: the previous dump stays.
         assert (Path(server.dir) / "dump.rdb").read_bytes() == before
         assert not list(Path(server.dir).glob("temp-*.rdb"))
@@ -285,9 +288,10 @@ def test_kill_9_during_the_save_leaves_the_previous_dump() -> None:
         client.set("old", "1")
         assert client.save()
         before = (Path(server.dir) / "dump.rdb").read_bytes()
-        fill(server, strings=20_000)
-        assert client.bgsave()
-        assert client.info("persistence")["rdb_bgsave_in_progress"] == 1
+        fill(server)
+        started, info_text = replies_to(server.port, ("BGSAVE",), ("INFO", "persistence"))
+        assert started == b"Background saving started"
+        assert b"rdb_bgsave_in_progress:1" in info_text
         os.kill(server.pid, signal.SIGKILL)
         server.process.wait()  # type: ignore[union-attr]
         assert (Path(server.dir) / "dump.rdb").read_bytes() == before
@@ -300,11 +304,12 @@ def test_kill_9_during_the_save_leaves_the_previous_dump() -> None:
 def test_shutdown_during_the_save_stops_it_and_saves_in_the_foreground() -> None:
     with forkless_server() as server:
         expected = fill(server, strings=20_000)
-        client = server.client()
-        assert client.bgsave()
-        client.set(b"k5", b"changed before shutdown")
+        # In one write, so the save is still running when SHUTDOWN comes.
+        replies, _ = send_until_closed(server.port, pack("BGSAVE")
+                                       + pack("SET", "k5", "changed before shutdown")
+                                       + pack("SHUTDOWN", "SAVE"))
+        assert replies == b"+Background saving started\r\n+OK\r\n"
         expected[(0, b"k5")] = (b"changed before shutdown", None)
-        client.shutdown(save=True)  # redis-py takes the closed connection as success
         server.process.wait(30)  # type: ignore[union-attr]
         assert server.process.returncode == 0  # type: ignore[union-attr]
         assert dump_contents(Path(server.dir) / "dump.rdb") == expected
@@ -321,13 +326,12 @@ def test_info_bgsave_refusals_and_the_mode_switch() -> None:
             client.config_set("rdb-snapshot-mode", "threads")
         fill(server, strings=20_000)
         assert client.config_set("rdb-snapshot-mode", "forkless")
-        assert client.bgsave()
-        info = client.info("persistence")
-        assert info["rdb_bgsave_in_progress"] == 1 and info["rdb_current_bgsave_time_sec"] >= 0
-        with pytest.raises(redis.ResponseError, match="^Background save already in progress$"):
-            client.bgsave()
-        with pytest.raises(redis.ResponseError, match="^Background save already in progress$"):
-            client.save()
+        started, info_text, again, save = replies_to(
+            server.port, ("BGSAVE",), ("INFO", "persistence"), ("BGSAVE",), ("SAVE",))
+        assert started == b"Background saving started"
+        assert b"rdb_bgsave_in_progress:1" in info_text
+        assert b"rdb_current_bgsave_time_sec:0" in info_text
+        assert str(again) == str(save) == "ERR Background save already in progress"
         wait_for(lambda: client.info("persistence")["rdb_bgsave_in_progress"] == 0)
         info = client.info("persistence")
         assert info["rdb_saves"] == 1 and info["rdb_last_bgsave_status"] == "ok"
