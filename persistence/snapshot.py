@@ -191,26 +191,59 @@ SLICE_S = 0.001
 SLICE_KEYS = 256
 
 
-class ForklessSave:
-    """A BGSAVE without a child: the point-in-time view is written a slice per loop
-    pass into temp-<pid>.rdb; the fsync, the rename over dbfilename and the directory
-    fsync then run on a thread, so the loop never waits for the disk to sync. The same
-    interface as SaveChild for RdbSnapshots: poll(), kill(), started, dirty_at_fork."""
+class EntrySink(Protocol):
+    """What a forkless job writes the view's keys into (an RDB, or an AOF base)."""
+
+    def entry(self, db_index: int, key: bytes, value: Any, expire_at_ms: int | None,
+              idle_s: int | None, freq: int | None) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class RdbSink:
+    """An RDB file: header and AUX first, SELECTDB/RESIZEDB when the database changes,
+    EOF and checksum at the end."""
+
+    def __init__(self, write: Callable[[bytes], None], db_sizes: dict[int, tuple[int, int]],
+                 compress: bool, checksum: bool, used_memory: int,
+                 is_aof_base: bool = False) -> None:
+        self.writer = RdbWriter(write, compress=compress, checksum=checksum)
+        self.writer.header(aux_fields(used_memory, is_aof_base))
+        self.db_sizes = db_sizes
+        self.db_index = -1
+
+    def entry(self, db_index: int, key: bytes, value: Any, expire_at_ms: int | None,
+              idle_s: int | None, freq: int | None) -> None:
+        if db_index != self.db_index:
+            self.db_index = db_index
+            self.writer.select_db(db_index, *self.db_sizes.get(db_index, (0, 0)))
+        self.writer.entry(key, value, expire_at_ms, idle_s, freq)
+
+    def finish(self) -> None:
+        self.writer.finish()
+
+
+class ForklessJob:
+    """A point-in-time view written without a child, a slice per loop pass, into a
+    temp file; the fsync (and, given a target, the rename over it and the directory
+    fsync) then run on a thread, so the loop never waits for the disk. `poll()` and
+    `kill()` as a child's; `fault` names the seam's <fault>-write/-fsync/-rename
+    checks (persistence/files.py)."""
 
     is_fork = False
     cow_bytes = 0
 
-    def __init__(self, options: SaveOptions, view: PointInTimeView, dirty: int,
-                 used_memory: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, view: PointInTimeView, loop: asyncio.AbstractEventLoop, temp: str,
+                 make_sink: Callable[[Callable[[bytes], None]], EntrySink],
+                 target: str | None, fault: str) -> None:
         self.pid = os.getpid()
-        self.options = options
         # Absolute: CONFIG SET dir may change the working directory meanwhile (a fork
         # child keeps the one it started with).
-        self._temp = os.path.abspath(temp_name(self.pid))
-        self._target = os.path.abspath(options.filename)
+        self.temp_path = os.path.abspath(temp)
+        self._target = os.path.abspath(target) if target is not None else None
+        self._make_sink = make_sink
+        self._fault = fault
         self.view: PointInTimeView | None = view
-        self.dirty_at_fork = dirty
-        self.used_memory = used_memory
         self.loop = loop
         self.started = time.monotonic()
         self.was_killed_by_us = False
@@ -218,8 +251,7 @@ class ForklessSave:
         self.outcome: int | None = None
         self.error: BaseException | None = None  # why it failed, for the log
         self._fd = -1
-        self._writer: RdbWriter | None = None
-        self._db_index = -1
+        self._sink: EntrySink | None = None
         # The walk's key list and copies make the collector run full collections, and
         # each one traverses every dict of the dataset: tens of ms at a million keys,
         # under writes. Frozen, the dataset is left out of them until the view closes
@@ -234,13 +266,13 @@ class ForklessSave:
         if view is None:
             return
         try:
-            writer = self._writer or self._open()
+            sink = self._sink or self._open()
             deadline = time.monotonic() + SLICE_S
-            while view.next_slice(SLICE_KEYS, self._write_entry):
+            while view.next_slice(SLICE_KEYS, sink.entry):
                 if time.monotonic() >= deadline:
                     self._handle = self.loop.call_soon(self._step)
                     return
-            writer.finish()
+            sink.finish()
             self._release_view()
             self._finisher = threading.Thread(target=self._finish_file, name="forkless-save",
                                               daemon=True)
@@ -250,37 +282,25 @@ class ForklessSave:
             self.error = error
             self.outcome = 1
 
-    def _write_entry(self, db_index: int, key: bytes, value: Any, expire_at_ms: int | None,
-                     idle_s: int | None, freq: int | None) -> None:
-        writer = self._writer
-        assert writer is not None
-        if db_index != self._db_index:
-            self._db_index = db_index
-            assert self.view is not None
-            writer.select_db(db_index, *self.view.db_sizes.get(db_index, (0, 0)))
-        writer.entry(key, value, expire_at_ms, idle_s, freq)
-
-    def _open(self) -> RdbWriter:
-        self._fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        check_fault("rdb-write")
+    def _open(self) -> EntrySink:
+        self._fd = os.open(self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        check_fault(self._fault + "-write")
         fd = self._fd
-        writer = RdbWriter(lambda chunk: write_all(fd, chunk),
-                           compress=self.options.compress, checksum=self.options.checksum)
-        writer.header(aux_fields(self.used_memory, False))
-        self._writer = writer
-        return writer
+        self._sink = self._make_sink(lambda chunk: write_all(fd, chunk))
+        return self._sink
 
     def _finish_file(self) -> None:
         fd = self._fd
-        temp = self._temp
+        temp = self.temp_path
         try:
-            check_fault("rdb-fsync")
+            check_fault(self._fault + "-fsync")
             os.fsync(fd)
             os.close(fd)
             self._fd = -1
-            check_fault("rdb-rename")
-            os.rename(temp, self._target)
-            fsync_directory(os.path.dirname(self._target))
+            if self._target is not None:
+                check_fault(self._fault + "-rename")
+                os.rename(temp, self._target)
+                fsync_directory(os.path.dirname(self._target))
         except OSError as error:
             if self._fd >= 0:
                 os.close(fd)
@@ -307,23 +327,37 @@ class ForklessSave:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        remove_quietly(self._temp)
+        remove_quietly(self.temp_path)
 
     def poll(self) -> int | None:
-        """None while running; then 0 (saved) or 1 (failed)."""
+        """None while running; then 0 (written) or 1 (failed)."""
         finisher = self._finisher
         if finisher is not None and finisher.is_alive():
             return None
         return self.outcome
 
     def kill(self) -> None:
-        """Abort (FLUSHALL, SHUTDOWN, DEBUG RELOAD). A sync already on its thread is
-        waited for: the temp file is then gone, renamed or removed."""
+        """Abort (FLUSHALL, SHUTDOWN, DEBUG RELOAD, AOF off). A sync already on its
+        thread is waited for: the temp file is then gone, renamed or removed."""
         self.was_killed_by_us = True
         if self._finisher is not None:
             self._finisher.join()
             return
         self._abandon()
+
+
+class ForklessSave(ForklessJob):
+    """A BGSAVE without a child (rdb-snapshot-mode forkless): temp-<pid>.rdb renamed
+    over dbfilename. The same interface as SaveChild for RdbSnapshots."""
+
+    def __init__(self, options: SaveOptions, view: PointInTimeView, dirty: int,
+                 used_memory: int, loop: asyncio.AbstractEventLoop) -> None:
+        sizes = view.db_sizes
+        super().__init__(view, loop, temp_name(os.getpid()),
+                         lambda write: RdbSink(write, sizes, options.compress,
+                                               options.checksum, used_memory),
+                         options.filename, "rdb")
+        self.dirty_at_fork = dirty
 
 
 def _child_main(options: SaveOptions, entries: Entries, sizes: dict[int, tuple[int, int]],
