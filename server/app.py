@@ -307,9 +307,10 @@ class App:
     def _refresh_child_state(self) -> None:
         """Access clocks stay still while a child saves (Redis's hasActiveChildProcess
         test in lookupKey), so that touching keys does not copy pages."""
-        child = self.rdb.child
-        has_child = ((child is not None and child.is_fork)
-                     or self.rdb._other_child_running())
+        children = [self.rdb.child] + [service.rewrite for service
+                                       in (self.aof, self._offline_rewriter)
+                                       if service is not None]
+        has_child = any(child is not None and child.is_fork for child in children)
         if has_child != self.server.keyspace.has_child:
             self.server.keyspace.configure_access(has_child=has_child)
 
@@ -469,8 +470,15 @@ class App:
         if service is None:
             service = self._offline_rewriter or self._new_aof_service()
             self._offline_rewriter = service
+        keyspace = self.server.keyspace
+        # Forkless unless a forkless BGSAVE holds the one point-in-time view: then a
+        # child, as in fork mode.
+        forkless = None
+        if (self.config["rdb-snapshot-mode"] == "forkless" and keyspace.snapshot is None
+                and self.loop is not None):
+            forkless = (keyspace.begin_snapshot, self.loop)
         try:
-            service.start_rewrite(self.server.keyspace.snapshot_entries)
+            service.start_rewrite(keyspace.snapshot_entries, forkless)
         except RewriteRefused as refused:
             raise CommandError(str(refused)) from None
         except OSError as error:

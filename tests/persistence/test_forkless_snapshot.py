@@ -378,3 +378,69 @@ def test_evictions_during_the_save_do_not_reach_it() -> None:
         wait_for(lambda: client.info("persistence")["rdb_bgsave_in_progress"] == 0)
         assert client.info("persistence")["rdb_last_bgsave_status"] == "ok"
         assert dump_contents(Path(server.dir) / "dump.rdb") == expected
+
+
+def served_dataset(server: ServerProcess) -> dict[tuple[int, bytes], Any]:
+    """Every key of databases 0-2 with its value and PEXPIRETIME, read in pipelines."""
+    readers = {b"string": lambda pipe, key: pipe.get(key),
+               b"list": lambda pipe, key: pipe.lrange(key, 0, -1),
+               b"hash": lambda pipe, key: pipe.hgetall(key),
+               b"set": lambda pipe, key: pipe.smembers(key),
+               b"zset": lambda pipe, key: pipe.zrange(key, 0, -1, withscores=True)}
+    found: dict[tuple[int, bytes], Any] = {}
+    for db in (0, 1, 2):
+        client = server.client(db=db)
+        keys = client.keys("*")
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+            pipe.pexpiretime(key)
+        kinds = pipe.execute()
+        pipe = client.pipeline(transaction=False)
+        for index, key in enumerate(keys):
+            readers[kinds[2 * index]](pipe, key)
+        for key, kind, at, value in zip(keys, kinds[::2], kinds[1::2], pipe.execute()):
+            found[(db, key)] = (kind, value, at)
+        client.close()
+    return found
+
+
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_aof_rewrite_base_under_concurrent_writes_replays_to_the_same_data(
+        preamble: str) -> None:
+    """Base (the view taken when the new incr file opened) plus that incr file must give
+    the dataset exactly: a base holding a change the incr also logs would apply it
+    twice (an RPUSH would push twice, an INCR count twice)."""
+    server = forkless_server("--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    with server:
+        fill(server, strings=10_000)
+        client = server.client()
+        pipe = client.pipeline(transaction=False)
+        pipe.bgrewriteaof()
+        touched = change_everything(pipe, 0)
+        for n in range(0, 300, 3):
+            pipe.incr(b"counter%d" % n)
+            pipe.rpush(b"list%d" % n, b"pushed during the rewrite")
+        pipe.info("persistence")
+        replies = pipe.execute(raise_on_error=False)
+        assert replies[-1]["aof_rewrite_in_progress"] == 1
+        waves = 1
+        while client.info("persistence")["aof_rewrite_in_progress"]:
+            pipe = client.pipeline(transaction=False)
+            touched += change_everything(pipe, waves)
+            pipe.execute(raise_on_error=False)
+            waves += 1
+            assert waves < 10_000
+        info = client.info("persistence")
+        assert info["aof_last_bgrewrite_status"] == "ok"
+        assert "Background append only file rewriting started without a fork" \
+            in server.log_text()
+        assert touched
+        before = served_dataset(server)
+        directory = server.dir
+        server.stop()
+        restarted = forkless_server("--appendonly", "yes", directory=directory)
+        with restarted:
+            assert served_dataset(restarted) == before
+        base = list(Path(directory, "appendonlydir").glob("*.base.*"))
+        assert len(base) == 1 and base[0].suffix == (".rdb" if preamble == "yes" else ".aof")
