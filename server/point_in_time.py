@@ -80,7 +80,9 @@ class PointInTimeSnapshot:
         expires = walk.expires
         at = expires.get(key) if expires else None
         if at is not None and at <= self.now_ms:
-            return  # already expired when the view began: not part of it
+            # Expired when the view began: not part of it, nor what replaces it.
+            walk.created.add(key)
+            return
         walk.preserved[key] = (copy_value(value), at, *self._access(walk, key))
         self.preserved_keys += 1
 
@@ -108,6 +110,7 @@ class PointInTimeSnapshot:
             start = walk.position
             end = min(start + count, len(keys))
             preserved = walk.preserved
+            created = walk.created
             data = walk.data
             expires = walk.expires
             now = self.now_ms
@@ -120,6 +123,8 @@ class PointInTimeSnapshot:
                         write(index, key, *copy)
                         written += 1
                         continue
+                if created and key in created:
+                    continue  # expired at the start, then replaced
                 value = data.get(key)
                 if value is None:
                     continue
