@@ -4,9 +4,10 @@ loop (rdb-snapshot-mode), save points.
     SAVE    -> save_file() on the loop: temp-<pid>.rdb, fsync, rename, fsync dir
     BGSAVE  -> fork -> child: save_file(), report its copy-on-write bytes, _exit(0|1)
             -> cron: poll() reaps it without blocking -> outcome (ok, err, killed)
-    BGSAVE forkless -> ForklessSave: slices of a point-in-time view written between
-            client requests; fsync, rename and the directory fsync on a thread
-            -> cron: poll() reaps it the same way
+    BGSAVE forkless -> ForklessSave (a ForklessJob, as the forkless AOF rewrite is):
+            slices of a point-in-time view written between client requests; fsync,
+            rename and the directory fsync on a thread -> cron: poll() reaps it the
+            same way
     save points: due() says whether `save <seconds> <changes>` asks for a BGSAVE now
 
 The child does what the AOF rewrite child does (rewrite.py): no logging, no loop, its

@@ -6,6 +6,10 @@ iterates the snapshot entries, writes `temp-rewriteaof-bg-<pid>.aof` in `dir` th
 base_records, fsyncs it and leaves with os._exit (0 on success): no logging, no event
 loop, no locks that the parent's threads might hold. The parent polls for its exit
 (`poll`) and does the manifest swap (service.py).
+
+With rdb-snapshot-mode forkless, ForklessRewrite writes the same base without a child,
+from the keyspace's point-in-time view (persistence/snapshot.py's ForklessJob), with
+the same interface.
 """
 
 from __future__ import annotations
