@@ -15,7 +15,7 @@ inherited sockets closed, os._exit. Its temp file is named after its own pid, so
 child killed mid-write leaves dump.rdb untouched and the parent removes the temp file.
 
 Nothing here knows the keyspace: callers pass a function returning snapshot entries
-and the per-db sizes for RESIZEDB.
+and the per-db sizes for RESIZEDB, or (forkless) a point-in-time view.
 """
 
 from __future__ import annotations
