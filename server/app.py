@@ -29,7 +29,8 @@ from persistence.rdb.reader import (
 )
 from persistence.rdb.writer import dump_payload
 from persistence.snapshot import (
-    SaveChild, SaveOptions, due_save_point, remove_quietly, save_file, temp_name,
+    ForklessSave, SaveChild, SaveOptions, due_save_point, remove_quietly, save_file,
+    temp_name,
 )
 from server import errors, info
 from server.acl import AclRuleError
@@ -308,7 +309,10 @@ class App:
     def _refresh_child_state(self) -> None:
         """Access clocks stay still while a child saves (Redis's hasActiveChildProcess
         test in lookupKey), so that touching keys does not copy pages."""
-        has_child = self.rdb.child is not None or self.rdb._other_child_running()
+        children = [self.rdb.child] + [service.rewrite for service
+                                       in (self.aof, self._offline_rewriter)
+                                       if service is not None]
+        has_child = any(child is not None and child.is_fork for child in children)
         if has_child != self.server.keyspace.has_child:
             self.server.keyspace.configure_access(has_child=has_child)
 
@@ -484,8 +488,15 @@ class App:
         if service is None:
             service = self._offline_rewriter or self._new_aof_service()
             self._offline_rewriter = service
+        keyspace = self.server.keyspace
+        # Forkless unless a forkless BGSAVE holds the one point-in-time view: then a
+        # child, as in fork mode.
+        forkless = None
+        if (self.config["rdb-snapshot-mode"] == "forkless" and keyspace.snapshot is None
+                and self.loop is not None):
+            forkless = (keyspace.begin_snapshot, self.loop)
         try:
-            service.start_rewrite(self.server.keyspace.snapshot_entries)
+            service.start_rewrite(keyspace.snapshot_entries, forkless)
         except RewriteRefused as refused:
             raise CommandError(str(refused)) from None
         except OSError as error:
@@ -654,7 +665,7 @@ class RdbSnapshots:
         self.config = app.config
         self.keyspace = app.server.keyspace
         self.lastsave_s = int(time.time())  # "at startup we consider the DB saved"
-        self.child: SaveChild | None = None
+        self.child: SaveChild | ForklessSave | None = None
         self.last_bgsave_ok = True
         self.last_bgsave_duration_s = -1
         self.saves = 0
@@ -759,16 +770,26 @@ class RdbSnapshots:
     def start_bgsave(self) -> None:
         self.last_try_s = time.monotonic()
         self.is_scheduled = False
-        self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
-                                     self.db_sizes, self.keyspace.dirty,
-                                     info.sample_memory(self.server))
-        self.saves += 1
-        log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
+        if self.config["rdb-snapshot-mode"] == "forkless" and self.app.loop is not None:
+            self.child = ForklessSave(self.options(), self.keyspace.begin_snapshot(),
+                                      self.keyspace.dirty, info.sample_memory(self.server),
+                                      self.app.loop)
+            self.saves += 1
+            log.log(NOTICE, "Background saving started without a fork (point in time)")
+        else:
+            self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
+                                         self.db_sizes, self.keyspace.dirty,
+                                         info.sample_memory(self.server))
+            self.saves += 1
+            log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
         self.app._refresh_child_state()
 
     def kill_child(self) -> None:
         if self.child is not None:
-            log.log(NOTICE, "Killing RDB child: %d", self.child.pid)
+            if self.child.is_fork:
+                log.log(NOTICE, "Killing RDB child: %d", self.child.pid)
+            else:
+                log.log(NOTICE, "Stopping the forkless background save")
             self.child.kill()
             self.child = None
 
@@ -784,12 +805,18 @@ class RdbSnapshots:
             self.last_cow_bytes = child.cow_bytes
             if code == 0:
                 log.log(NOTICE, "Background saving terminated with success")
+                if not child.is_fork:
+                    log.log(NOTICE, "Keys copied before a change during the save: %d",
+                            child.preserved_keys)
                 self.keyspace.dirty = max(0, self.keyspace.dirty - child.dirty_at_fork)
                 self.lastsave_s = int(time.time())
                 self.last_bgsave_ok = True
                 self.archive_dump()
             elif code == -signal.SIGUSR1:
                 log.warning("Background saving terminated by signal %d", -code)
+            elif not child.is_fork:
+                log.warning("Background saving error: %s", child.error)
+                self.last_bgsave_ok = False
             else:
                 log.warning("Background saving error" if code > 0 else
                             f"Background saving terminated by signal {-code}")

@@ -698,6 +698,12 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("rdb-save-incremental-fsync", BOOL, True,
               recorded="the snapshot is fsynced once, at the end"),
     Directive("stop-writes-on-bgsave-error", BOOL, True),
+    # Beyond Redis: how BGSAVE, save points and the AOF rewrite's base take their
+    # snapshot. fork is Redis's child process; forkless writes it on the loop in
+    # slices, copying a key's value before its first change (persistence/snapshot.py,
+    # server/point_in_time.py), so copy-on-write does not duplicate the heap. Read
+    # when a save or rewrite starts.
+    Directive("rdb-snapshot-mode", enum_type("fork", "forkless"), "fork"),
     # Beyond Redis: every successful save is also kept in an archive (persistence/
     # archive.py). The directory is protected as `dir` is: CONFIG SET of a path the
     # server then writes to is the classic way to turn a Redis into a file-writing tool.

@@ -39,3 +39,19 @@ def object_encoding(value: Any) -> str:
     if is_string(value):
         return string_encoding(value)
     return str(value.encoding())
+
+
+def copy_value(value: Any) -> Any:
+    """An independent copy of a stored value, for COPY and the forkless snapshot.
+
+    bytes are immutable and shared; a bytearray (a string modified in place) is copied.
+    Every other value type must provide copy() returning a value that shares nothing
+    mutable with the original (elements are immutable bytes, so one level suffices for
+    deque, dict and set; a sorted set's copy() must copy its index as well).
+    """
+    kind = type(value)
+    if kind is bytes:
+        return value
+    if kind is bytearray:
+        return bytearray(value)
+    return value.copy()

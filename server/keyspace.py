@@ -21,10 +21,16 @@ lookup touches it except `peek` (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL f
 OBJECT, SCAN's TYPE filter), and nothing does while a fork child saves. `touch_mode`
 and `lookup_mode` fold the rules into one test on the hot path: 1 is the plain LRU
 store; 2 takes the general path (LFU, a child saving, or, for lookups, the memory
-account of server/memory.py, which is told of every change while maxmemory is set).
+account of server/memory.py, which is told of every change while maxmemory is set, and
+a forkless snapshot).
+
+A forkless snapshot (`begin_snapshot()`, server/point_in_time.py) is told before every
+change to a key's value or TTL; `snapshot` is None otherwise, and set() tests it only
+on its general path, which lookup_mode selects while a snapshot is open.
 
 This module knows nothing of commands, clients or files; persistence reads it through
-`snapshot_entries()` and fills it through `load_entries()` (a batch) or `load_entry()`.
+`snapshot_entries()` or `begin_snapshot()` and fills it through `load_entries()` (a
+batch) or `load_entry()`.
 """
 
 from __future__ import annotations
@@ -122,9 +128,13 @@ class Database:
         return value
 
     def _touch(self, key: bytes, value: Any) -> None:
-        """The access clock update beyond plain LRU, and the memory account's notice
-        that a value which changes in place may have changed."""
+        """The access clock update beyond plain LRU, and the notice to the memory
+        account and a forkless snapshot that a value which changes in place may be
+        about to."""
         keyspace = self.keyspace
+        if keyspace.snapshot is not None and type(value) is not bytes:
+            # The caller may change the value in place: a snapshot needs it first.
+            keyspace.snapshot.before_change(self.index, key, value)
         if not keyspace.has_child:
             if keyspace.is_lfu:
                 self.clocks[key] = keyspace.lfu_touched(self.clocks.get(key, LFU_INIT_VAL))
@@ -219,6 +229,8 @@ class Database:
         if keyspace.lookup_mode == _TOUCH_LRU:
             self.clocks[key] = keyspace.lru_clock
         else:
+            if keyspace.snapshot is not None:
+                keyspace.snapshot.before_change(self.index, key, old)
             self.clocks[key] = (self._new_clock(key, old) if keyspace.is_lfu
                                 else keyspace.lru_clock)
             if keyspace.memory is not None:
@@ -236,6 +248,8 @@ class Database:
         else:
             keyspace = self.keyspace
             old = self.data.get(key)
+            if keyspace.snapshot is not None:
+                keyspace.snapshot.before_change(self.index, key, old)
             if old is None:
                 if keyspace.on_new_key is not None:
                     keyspace.on_new_key(self.index, key)
@@ -256,6 +270,8 @@ class Database:
         return True
 
     def _remove(self, key: bytes, value: Any) -> None:
+        if self.keyspace.snapshot is not None:
+            self.keyspace.snapshot.before_change(self.index, key, value)
         del self.data[key]
         if self.expires:
             self.expires.pop(key, None)
@@ -275,12 +291,16 @@ class Database:
         keyspace.writes.emit(self.index, [b"DEL", key])
 
     def set_expire(self, key: bytes, at_ms: int) -> None:
+        if self.keyspace.snapshot is not None:
+            self.keyspace.snapshot.before_change(self.index, key, self.data.get(key))
         self.expires[key] = at_ms
         heapq.heappush(self._expiry_heap, (at_ms, key))
         if len(self._expiry_heap) > 2 * len(self.expires) + 1024:
             self._rebuild_expiry_heap()
 
     def persist(self, key: bytes) -> bool:
+        if self.keyspace.snapshot is not None and key in self.expires:
+            self.keyspace.snapshot.before_change(self.index, key, self.data.get(key))
         if self.expires.pop(key, None) is None:
             return False
         self.keyspace.dirty += 1
@@ -295,6 +315,8 @@ class Database:
         removed = len(self.data)
         if self.keyspace.memory is not None:
             self.keyspace.memory.cleared(self)
+        if self.keyspace.snapshot is not None:
+            self.keyspace.snapshot.flushed(self.index)
         self.data = {}
         self.expires = {}
         self.clocks = {}
@@ -445,6 +467,9 @@ class Keyspace:
         self.saved_access: str | None = None  # "lru", "lfu" or None: see snapshot_entries
         # The dataset's memory account (server/memory.py), kept while maxmemory is set.
         self.memory: Any = None
+        # A forkless snapshot being written (server/point_in_time.py): told before
+        # each change, see begin_snapshot().
+        self.snapshot: Any = None
         # While the AOF replays, keys are never expired: the commands logged after a
         # deadline passed ran on the key, and its expiry comes later as a DEL.
         self.is_loading = False
@@ -474,10 +499,11 @@ class Keyspace:
             self.has_child = has_child
         is_plain_lru = not (self.is_lfu or self.has_child)
         self.touch_mode = _TOUCH_LRU if is_plain_lru else _TOUCH_GENERAL
-        # A lookup may return a value about to change in place: the memory account
-        # must hear of it (bytes-only paths such as GET's use touch_mode).
+        # A lookup may return a value about to change in place: the memory account and
+        # a forkless snapshot must hear of it (bytes-only paths such as GET's use
+        # touch_mode).
         self.lookup_mode = (_TOUCH_LRU if is_plain_lru and self.memory is None
-                            else _TOUCH_GENERAL)
+                            and self.snapshot is None else _TOUCH_GENERAL)
 
     def refresh_lru_clock(self) -> None:
         """Redis's serverCron updates server.lruclock (and unixtime, which the LFU
@@ -532,6 +558,8 @@ class Keyspace:
         if self.memory is not None:
             self.memory.settle()
         self.dbs[first].swap_contents(self.dbs[second])
+        if self.snapshot is not None:
+            self.snapshot.swapped(first, second)
         self.dirty += 1
         if self.after_swap is not None:
             self.after_swap(first, second)
@@ -550,6 +578,22 @@ class Keyspace:
         return finished
 
     # ------------------------------------------------------------- persistence API
+
+    def begin_snapshot(self) -> Any:
+        """A point-in-time view (server/point_in_time.py) that persistence reads in
+        slices while the dataset keeps changing; close() it when done. While it is
+        open, lookups take the general path, where it hears of every change."""
+        from server.point_in_time import PointInTimeSnapshot
+        if self.snapshot is not None:
+            raise RuntimeError("a point-in-time snapshot is already open")
+        self.snapshot = PointInTimeSnapshot(self)
+        self.configure_access()
+        return self.snapshot
+
+    def end_snapshot(self, snapshot: Any) -> None:
+        if self.snapshot is snapshot:
+            self.snapshot = None
+            self.configure_access()
 
     def snapshot_entries(self) -> Iterator[Entry]:
         """Every live key of every database, database by database; under an LRU policy
@@ -620,6 +664,9 @@ class Keyspace:
         its TTL."""
         db = self.dbs[db_index]
         data = db.data
+        if self.snapshot is not None:  # DEBUG RELOAD MERGE during a forkless save
+            for key in keys:
+                self.snapshot.before_change(db_index, key, data.get(key))
         if replace:
             if db.expires:
                 for key in keys:
@@ -653,6 +700,8 @@ class Keyspace:
         db = self.dbs[entry.db_index]
         key = entry.key
         old = db.data.get(key)
+        if self.snapshot is not None:
+            self.snapshot.before_change(entry.db_index, key, old)
         db.data[key] = entry.value
         clock = None
         if entry.idle_s is not None or entry.freq is not None:

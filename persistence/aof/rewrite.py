@@ -6,18 +6,24 @@ iterates the snapshot entries, writes `temp-rewriteaof-bg-<pid>.aof` in `dir` th
 base_records, fsyncs it and leaves with os._exit (0 on success): no logging, no event
 loop, no locks that the parent's threads might hold. The parent polls for its exit
 (`poll`) and does the manifest swap (service.py).
+
+With rdb-snapshot-mode forkless, ForklessRewrite writes the same base without a child,
+from the keyspace's point-in-time view (persistence/snapshot.py's ForklessJob), with
+the same interface.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import signal
 import time
 from typing import Callable, Iterable
 
-from persistence.aof.base import RdbPreamble, SnapshotEntry, write_base
+from persistence.aof.base import RdbPreamble, RespBaseSink, SnapshotEntry, write_base
 from persistence.files import check_fault, write_all
+from persistence.snapshot import EntrySink, ForklessJob, PointInTimeView, RdbSink
 
 
 def temp_base_name(pid: int) -> str:
@@ -25,6 +31,8 @@ def temp_base_name(pid: int) -> str:
 
 
 class RewriteChild:
+    is_fork = True
+
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.started = time.monotonic()
@@ -68,6 +76,22 @@ class RewriteChild:
         except (ProcessLookupError, ChildProcessError):
             pass
         remove_quietly(self.temp_path)
+
+
+class ForklessRewrite(ForklessJob):
+    """The new base without a child (rdb-snapshot-mode forkless): the point-in-time
+    view taken when the new incr file was opened, written on the loop in slices into
+    temp-rewriteaof-bg-<pid>.aof and fsynced on a thread; the service renames it into
+    place as it does a child's. The interface of RewriteChild."""
+
+    def __init__(self, view: PointInTimeView, loop: asyncio.AbstractEventLoop,
+                 timestamps: bool, preamble: RdbPreamble | None) -> None:
+        def make_sink(write: Callable[[bytes], None]) -> EntrySink:
+            if preamble is not None:
+                return RdbSink(write, view.db_sizes, preamble.compress, preamble.checksum,
+                               0, is_aof_base=True)
+            return RespBaseSink(write, int(time.time()) if timestamps else None)
+        super().__init__(view, loop, temp_base_name(os.getpid()), make_sink, None, "base")
 
 
 def _child_main(entries: Callable[[], Iterable[SnapshotEntry]], timestamps: bool,

@@ -17,6 +17,7 @@ unless aof-disable-auto-gc is yes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -27,9 +28,10 @@ from persistence.aof.loader import LoadResult, PreambleLoading, Replay, load_ste
 from persistence.aof.manifest import (
     AofFile, FileType, Manifest, base_name, incr_name, manifest_name,
 )
-from persistence.aof.rewrite import RewriteChild, remove_quietly
+from persistence.aof.rewrite import ForklessRewrite, RewriteChild, remove_quietly
 from persistence.aof.writer import AofWriter, FsyncPolicy
 from persistence.files import FileOps, atomic_replace, check_fault, fsync_directory, write_all
+from persistence.snapshot import PointInTimeView
 
 log = logging.getLogger("emberkv.aof")
 
@@ -67,7 +69,7 @@ class AofService:
         self.base_size = 0
         self._next_incr_seq = 0  # fixed by _write_base before the old incrs retire
         # BGREWRITEAOF (INFO aof_rewrite* fields).
-        self.rewrite: RewriteChild | None = None
+        self.rewrite: RewriteChild | ForklessRewrite | None = None
         self.rewrites = 0
         self.rewrite_failures = 0  # consecutive
         self.last_rewrite_ok = True
@@ -199,10 +201,14 @@ class AofService:
 
     # ------------------------------------------------------------------ rewrite
 
-    def start_rewrite(self, entries: Callable[[], Iterable[SnapshotEntry]]) -> None:
+    def start_rewrite(self, entries: Callable[[], Iterable[SnapshotEntry]],
+                      forkless: tuple[Callable[[], PointInTimeView],
+                                      asyncio.AbstractEventLoop] | None = None) -> None:
         """BGREWRITEAOF: open a new incr file (listed in the manifest before the writer
         uses it), then fork the child that writes the new base from the dataset as it
-        is at this instant. Raises RewriteRefused or OSError."""
+        is at this instant; or, given `forkless` (a point-in-time view's opener and the
+        loop), write it without a child (ForklessRewrite). Raises RewriteRefused or
+        OSError."""
         if self.rewrite is not None:
             raise RewriteRefused("ERR Background append only file rewriting already in progress")
         os.makedirs(self.directory, exist_ok=True)
@@ -228,6 +234,12 @@ class AofService:
                 # As Redis: a rewrite that could not even start counts as failed.
                 self.last_rewrite_ok = False
                 raise
+        if forkless is not None:
+            begin_view, loop = forkless
+            self.rewrite = ForklessRewrite(begin_view(), loop, self.timestamps, self.preamble)
+            self.rewrites += 1
+            log.log(25, "Background append only file rewriting started without a fork")
+            return
         self.rewrite = RewriteChild.start(entries, self.timestamps, self.preamble)
         self.rewrites += 1
         log.log(25, "Background append only file rewriting started by pid %d", self.rewrite.pid)

@@ -22,7 +22,7 @@ from protocol.replies import OK, SimpleString
 from server import errors
 from server.commands.args import LLONG_MAX, parse_int
 from server.context import CommandContext
-from server.datatypes import object_encoding, string_encoding, type_name
+from server.datatypes import copy_value, object_encoding, string_encoding, type_name
 from server.errors import CommandError
 from server.glob import select_matching
 from server.keyspace import Database
@@ -46,23 +46,6 @@ _MIN_SECONDS = -_MAX_SECONDS
 # an LRU or LFU policy, which needs a per-object clock and so disables the sharing.
 _SHARED_INTEGERS = 10000
 _SHARED_REFCOUNT = 2**31 - 1
-
-
-def copy_value(value: Any) -> Any:
-    """An independent copy of a stored value, for COPY.
-
-    bytes are immutable and shared; a bytearray (a string modified in place) is copied.
-    Every other value type must provide copy() returning a value that shares nothing
-    mutable with the original (elements are immutable bytes, so one level suffices for
-    deque, dict and set; a sorted set's copy() must copy its index as well).
-    Belongs in server/datatypes.py once the collection types land there.
-    """
-    kind = type(value)
-    if kind is bytes:
-        return value
-    if kind is bytearray:
-        return bytearray(value)
-    return value.copy()
 
 
 def count_one_change(ctx: CommandContext, dirty_before: int) -> None:

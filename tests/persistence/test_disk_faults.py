@@ -170,10 +170,11 @@ def rdb_server(directory: str, *args: str) -> ServerProcess:
     return ServerProcess("emberkv", ["--save", "3600 1", *args], directory=directory)
 
 
+@pytest.mark.parametrize("mode", ["fork", "forkless"])
 @pytest.mark.parametrize("fault", ["rdb-write:ENOSPC", "rdb-fsync:EIO", "rdb-rename:EIO"])
 def test_failed_bgsave_keeps_the_old_dump_and_refuses_writes_until_a_save_succeeds(
-        directory: str, faults: Callable[[str], None], fault: str) -> None:
-    server = rdb_server(directory).start()
+        directory: str, faults: Callable[[str], None], fault: str, mode: str) -> None:
+    server = rdb_server(directory, "--rdb-snapshot-mode", mode).start()
     dump = Path(directory) / "dump.rdb"
     try:
         client = server.client()
@@ -269,10 +270,11 @@ def fill(client: redis.Redis, start: int, stop: int) -> None:
     client.mset({f"key:{n}": n for n in range(start, stop)})
 
 
+@pytest.mark.parametrize("mode", ["fork", "forkless"])
 @pytest.mark.parametrize("fault", ["base-write:ENOSPC", "base-fsync:EIO"])
 def test_failed_rewrite_child_keeps_the_old_aof_in_use(
-        directory: str, faults: Callable[[str], None], fault: str) -> None:
-    server = aof_server(directory).start()
+        directory: str, faults: Callable[[str], None], fault: str, mode: str) -> None:
+    server = aof_server(directory, "--rdb-snapshot-mode", mode).start()
     try:
         client = server.client()
         fill(client, 0, 100)
