@@ -187,5 +187,14 @@ def ping_reply(port: int, timeout_s: float = 1.0) -> bytes:
         return b""
 
 
+def rss_kb(pid: int) -> int:
+    """A process's resident memory in KiB, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def has_traceback(log_text: str) -> bool:
     return "Traceback (most recent call last)" in log_text

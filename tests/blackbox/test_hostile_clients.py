@@ -22,16 +22,8 @@ import hiredis
 import pytest
 import redis
 
-from tests.servers import ServerProcess, has_traceback, started_pair
+from tests.servers import ServerProcess, has_traceback, rss_kb, started_pair
 from tests.wire import pack, read_exactly, send_until_closed
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 @pytest.fixture

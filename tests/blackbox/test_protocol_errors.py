@@ -14,18 +14,10 @@ from typing import Iterator
 import pytest
 import redis
 
-from tests.servers import ServerProcess, started_pair
+from tests.servers import ServerProcess, rss_kb, started_pair
 from tests.wire import pack, read_exactly, read_until_closed, send_until_closed
 
 needs_redis_server = pytest.mark.needs_redis_server
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def assert_both_answer(ember: ServerProcess, real: ServerProcess, data: bytes,

@@ -57,6 +57,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.servers import ping_reply
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PAGE = 4096
@@ -125,16 +127,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def first_reply_line(port: int, timeout_s: float = 1.0) -> bytes:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-            sock.sendall(b"PING\r\n")
-            with sock.makefile("rb") as reader:
-                return reader.readline()
-    except OSError:
-        return b""
-
-
 class CrashableServer:
     """One EmberKV (or redis-server) process in its own session, on `directory`."""
 
@@ -182,7 +174,7 @@ class CrashableServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return "exited"
-            reply = first_reply_line(self.port)
+            reply = ping_reply(self.port)
             if reply.startswith(b"-LOADING"):
                 if until_loading:
                     return "loading"
