@@ -296,15 +296,20 @@ class ClientConnection(asyncio.Protocol):
             return True
         return client.reply_mode == b"off"
 
-    def _write(self, out: list[bytes]) -> None:
+    def _write(self, out: list[bytes], after_command: bool = False) -> None:
+        """Send replies, or with `after_command` a message that another client's
+        running command caused (it waits for that command's log record)."""
         if not out or self.transport is None:
             return
         payload = out[0] if len(out) == 1 else b"".join(out)
-        self.server.stats.net_output_bytes += len(payload)
         server = self.server
+        server.stats.net_output_bytes += len(payload)
         gate = server.reply_gate
         if gate is None:
             self.transport.write(payload)
+        elif after_command:
+            # As Redis sends such a message after the fsync (server/output.py).
+            gate.send_after_command(self.transport, payload)
         else:
             # The AOF is on: replies leave after the log is safe (server/output.py).
             gate.send(self.transport, payload)
@@ -327,16 +332,7 @@ class ClientConnection(asyncio.Protocol):
             else:
                 self._held_pushes.append(payload)
             return
-        gate = self.server.reply_gate
-        if gate is None:
-            self._write([payload])
-            return
-        # Another client's command caused it and is still running: the message leaves
-        # after that command's log record is safe, as Redis sends it after the fsync.
-        self.server.stats.net_output_bytes += len(payload)
-        gate.send_after_command(self.transport, payload)
-        if self.client.is_subscribed:
-            self._check_output_limit("pubsub")
+        self._write([payload], after_command=True)
 
     def close_soon(self) -> None:
         """CLIENT KILL and shutdown: drop the connection once pending output is written."""
