@@ -421,11 +421,11 @@ class App:
         writer = service.writer
         assert writer is not None and self.loop is not None
         self.aof = service
-        append = writer.append
-        self._log_record = lambda record: append(record[0], record[1])
+        self._log_record = writer.append
         self.server.keyspace.writes.subscribe(self._log_record)
-        self.output = OutputScheduler(self.loop, writer)
+        self.output = OutputScheduler(self.loop, writer, self.refresh_write_refusal)
         self.server.reply_gate = self.output
+        self.output.check_failing()
         self.refresh_write_refusal()
 
     def _detach_aof(self) -> None:
@@ -441,9 +441,11 @@ class App:
             output.release_all()
 
     def _release_durable(self) -> None:
+        """The fsync thread finished an fsync, or failed one."""
         output = self.output
         if output is not None and self.aof is not None and self.aof.writer is not None:
             output.release(self.aof.writer.durable)
+            output.check_failing()
 
     def _aof_refusal(self) -> str | None:
         writer = self.aof.writer if self.aof is not None else None
@@ -460,10 +462,11 @@ class App:
         return self._aof_refusal()
 
     def refresh_write_refusal(self) -> None:
-        """Install the executor's write gate only while some reason can refuse: the
-        AOF is on (its writes may fail at any time), or the last BGSAVE failed with
+        """Install the executor's write gate only while a reason refuses: the AOF
+        failing (the output scheduler notices after each flush, and the fsync thread
+        wakes the loop when an fsync fails), or the last BGSAVE failed with
         stop-writes-on-bgsave-error and save points set."""
-        needed = self.aof is not None or self.rdb.is_refusing_writes()
+        needed = self._aof_refusal() is not None or self.rdb.is_refusing_writes()
         self.server.write_refusal = self._write_refusal if needed else None
 
     def _rewrite_running(self) -> bool:
@@ -501,6 +504,8 @@ class App:
             raise CommandError(str(refused)) from None
         except OSError as error:
             log.warning("Can't rewrite append only file in background: %s", error.strerror)
+            if self.output is not None:
+                self.output.check_failing()  # making the old incr file durable failed
             raise CommandError(REWRITE_FAILED) from None
         self._refresh_child_state()
         # Switching files fsynced the old one: replies waiting for that can go.

@@ -80,7 +80,9 @@ class ClientState:
 
     @property
     def is_subscribed(self) -> bool:
-        return bool(self.channels or self.patterns or self.shard_channels)
+        # Read once per reply: the session directly, not through three properties.
+        session = self.session
+        return bool(session.channels or session.patterns or session.shard_channels)
 
     def update_command_filter(self) -> None:
         """Recompute needs_command_filter after MULTI, EXEC/DISCARD, a (un)subscribe, or

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from server.writes import WriteRecord
 
 if TYPE_CHECKING:
     from server.context import ClientState
@@ -53,8 +52,7 @@ class KeySignals:
 
     # ------------------------------------------------------------------ touching
 
-    def _on_write(self, record: WriteRecord) -> None:
-        db_index, argv = record
+    def _on_write(self, db_index: int, argv: list[bytes]) -> None:
         spec = self.registry.lookup(argv[0])
         if spec is None or not spec.is_write:
             return

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from server.writes import WriteRecord
 
 if TYPE_CHECKING:
     from server.state import ServerState
@@ -187,8 +186,8 @@ class KeyspaceNotifier:
         self._expired.add((db_index, key))
         self.notify("e", b"evicted", db_index, key)
 
-    def _on_write(self, record: WriteRecord) -> None:
-        db_index, argv = record
+    def _on_write(self, db_index: int, argv: list[bytes]) -> None:
+        logged = argv
         if not argv:
             return
         name = argv[0].lower()
@@ -206,7 +205,7 @@ class KeyspaceNotifier:
                     self.notify("g", b"del", db_index, key)
         else:
             if name in _CREATES_FIRST and self._created:
-                self._tell_created_keys_of(db_index, record.argv)
+                self._tell_created_keys_of(db_index, logged)
             for event in self.events_of(db_index, name, argv):
                 if self._created:
                     self._tell_created(event[2], event[3])
@@ -214,11 +213,11 @@ class KeyspaceNotifier:
         if self._created:
             # Keys this command created without an event of theirs; inside EXEC the
             # records come after the whole queue ran, so later keys wait for theirs.
-            self._tell_created_keys_of(db_index, record.argv)
+            self._tell_created_keys_of(db_index, logged)
             if len(self._created) > 1024:
                 self._created.clear()
         if deleted:
-            for key in record.argv[1:]:
+            for key in logged[1:]:
                 deleted.discard((db_index, key))
 
     def _tell_created(self, db_index: int, key: bytes) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Protocol
+from typing import Callable, Protocol
 
 
 class DurableLog(Protocol):
@@ -30,6 +30,7 @@ class DurableLog(Protocol):
 
     appended: int
     waits_for_fsync: bool  # replies wait for the fsync (always), not just the write
+    error: OSError | None  # why writes fail now (a write or an fsync), or None
 
     def flush(self, force: bool = False) -> int:
         """Write what is buffered; return the offset up to which replies may go."""
@@ -40,9 +41,15 @@ _Held = tuple[int | None, asyncio.Transport, bytes, bool]
 
 
 class OutputScheduler:
-    def __init__(self, loop: asyncio.AbstractEventLoop, log: DurableLog) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, log: DurableLog,
+                 on_failing_change: Callable[[], None] | None = None) -> None:
         self.loop = loop
         self.log = log
+        # Called when the log starts or stops failing, as seen after a flush: the
+        # server then installs or removes its -MISCONF gate, so that commands pay for
+        # that check only while writes are refused.
+        self.on_failing_change = on_failing_change
+        self.is_failing = False
         self.safe = log.appended
         self.held: collections.deque[_Held] = collections.deque()
         self._tick_scheduled = False
@@ -89,6 +96,14 @@ class OutputScheduler:
                 (appended if needed is None else needed, transport, payload, close)
                 for needed, transport, payload, close in self.held)
         self.release(self.log.flush())
+        self.check_failing()
+
+    def check_failing(self) -> None:
+        failing = self.log.error is not None
+        if failing is not self.is_failing:
+            self.is_failing = failing
+            if self.on_failing_change is not None:
+                self.on_failing_change()
 
     def release(self, safe: int) -> None:
         if safe > self.safe:

@@ -22,7 +22,9 @@ class WriteRecord(NamedTuple):
     argv: list[bytes]
 
 
-WriteSubscriber = Callable[[WriteRecord], None]
+# Called as subscriber(db_index, argv): two arguments rather than a WriteRecord, since
+# every logged write passes here and the tuple would be built only to be taken apart.
+WriteSubscriber = Callable[[int, list[bytes]], None]
 
 
 class WriteStream:
@@ -43,12 +45,11 @@ class WriteStream:
 
     def emit(self, db_index: int, argv: list[bytes]) -> None:
         if self.subscribers:
-            record = WriteRecord(db_index, argv)
             if self._unit is not None:
-                self._unit.append((record, self.source))
+                self._unit.append((WriteRecord(db_index, argv), self.source))
                 return
             for subscriber in self.subscribers:
-                subscriber(record)
+                subscriber(db_index, argv)
 
     @property
     def in_unit(self) -> bool:
@@ -65,8 +66,14 @@ class WriteStream:
         if len(held) > 1:
             held = [(WriteRecord(held[0][0].db_index, [b"MULTI"]), None), *held,
                     (WriteRecord(held[-1][0].db_index, [b"EXEC"]), None)]
-        for record, source in held:
+        for (db_index, argv), source in held:
             self.source = source
             for subscriber in list(self.subscribers):
-                subscriber(record)
+                subscriber(db_index, argv)
         self.source = None
+
+
+def collector(records: list[WriteRecord]) -> WriteSubscriber:
+    """A subscriber that keeps every record in `records` (tests and tools watch the
+    stream with it)."""
+    return lambda db_index, argv: records.append(WriteRecord(db_index, argv))

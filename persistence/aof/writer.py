@@ -96,6 +96,7 @@ class FsyncWorker:
                 with self._condition:
                     self._wanted = self.done
                     self.is_busy = False
+                self._on_durable(self.done)  # wakes the loop, which sees the error
                 continue
             elapsed = time.monotonic() - started
             if elapsed > SLOW_FSYNC_S:
@@ -118,7 +119,6 @@ class AofWriter:
         self.policy = policy
         self.ops = ops
         self._buffer: list[bytes] = []
-        self.buffered_bytes = 0
         self.appended = 0
         self.written = 0
         self._last_db = -1
@@ -141,12 +141,10 @@ class AofWriter:
         if db_index != self._last_db:
             select = select_record(db_index)
             self._buffer.append(select)
-            self.buffered_bytes += len(select)
             self.appended += len(select)
             self._last_db = db_index
         data = encode_command(argv)
         self._buffer.append(data)
-        self.buffered_bytes += len(data)
         self.appended += len(data)
 
     def _annotate_time(self) -> None:
@@ -155,8 +153,11 @@ class AofWriter:
             self._last_timestamp_s = now_s
             line = timestamp_annotation(now_s)
             self._buffer.append(line)
-            self.buffered_bytes += len(line)
             self.appended += len(line)
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self.appended - self.written
 
     @property
     def waits_for_fsync(self) -> bool:
@@ -215,7 +216,6 @@ class AofWriter:
         finally:
             view.release()
         self._buffer.clear()
-        self.buffered_bytes = 0
         self._advance(len(data))
         if self.write_error is not None:
             log.warning("AOF write error looks solved, Redis can write again.")
@@ -247,7 +247,6 @@ class AofWriter:
                 self._advance(done)
                 data = data[done:]
         self._buffer = [data]
-        self.buffered_bytes = len(data)
         self.write_error = error
 
     def _schedule_fsync(self) -> None:

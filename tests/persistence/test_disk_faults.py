@@ -326,8 +326,10 @@ def test_rewrite_that_cannot_open_its_incr_file_is_refused_and_changes_nothing(
         assert manifest_text(directory) == manifest_before
         assert aof_files(directory) == files_before and temp_files(directory) == []
         fill(client, 50, 100)  # still logged to the first incr file
-        assert [b"MSET", b"key:99", b"99"] in [argv[:1] + argv[-2:] for argv in
-                                               commands_in(Path(directory) / INCR_1)]
+        # (everysec may postpone the write behind a running fsync and reply first)
+        wait_for(lambda: [b"MSET", b"key:99", b"99"] in [
+            argv[:1] + argv[-2:] for argv in commands_in(Path(directory) / INCR_1)],
+            "the last MSET in the first incr file")
         faults("")
         assert client.bgrewriteaof()
         info = wait_until_reaped(client, "aof_rewrite_in_progress")

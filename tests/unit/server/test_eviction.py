@@ -16,7 +16,7 @@ from server.executor import Executor
 from server.memory import MemoryAccount, entry_bytes
 from server.registry import Registry
 from server.state import ServerState
-from server.writes import WriteRecord
+from server.writes import WriteRecord, collector
 
 
 class Harness:
@@ -27,7 +27,7 @@ class Harness:
         self.ctx = CommandContext(self.server, ClientState())
         self.records: list[WriteRecord] = []
         self.keyspace = self.server.keyspace
-        self.keyspace.writes.subscribe(self.records.append)
+        self.keyspace.writes.subscribe(collector(self.records))
 
     def __call__(self, *args: object) -> object:
         argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]

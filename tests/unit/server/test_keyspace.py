@@ -6,13 +6,13 @@ import time
 
 from server.keyspace import Entry, Keyspace
 from server.scan import ScanSessions
-from server.writes import WriteRecord
+from server.writes import WriteRecord, collector
 
 
 def make_keyspace() -> tuple[Keyspace, list[WriteRecord]]:
     keyspace = Keyspace(databases=2)
     records: list[WriteRecord] = []
-    keyspace.writes.subscribe(records.append)
+    keyspace.writes.subscribe(collector(records))
     return keyspace, records
 
 

@@ -15,7 +15,7 @@ from server.context import ClientState, CommandContext
 from server.executor import Executor
 from server.registry import Registry
 from server.state import ServerState
-from server.writes import WriteRecord
+from server.writes import WriteRecord, collector
 
 
 class Harness:
@@ -24,7 +24,7 @@ class Harness:
         self.executor = Executor(self.server)
         self.ctx = CommandContext(self.server, ClientState())
         self.records: list[WriteRecord] = []
-        self.server.keyspace.writes.subscribe(self.records.append)
+        self.server.keyspace.writes.subscribe(collector(self.records))
 
     def __call__(self, *args: object) -> object:
         argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]

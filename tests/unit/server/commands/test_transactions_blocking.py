@@ -18,7 +18,7 @@ from server.errors import CommandError
 from server.executor import Executor
 from server.registry import Registry
 from server.state import ServerState
-from server.writes import WriteRecord, WriteStream
+from server.writes import WriteRecord, WriteStream, collector
 
 
 class Harness:
@@ -26,7 +26,7 @@ class Harness:
         self.server = ServerState(Config(), Registry(ALL_GROUPS))
         self.executor = Executor(self.server)
         self.records: list[WriteRecord] = []
-        self.server.keyspace.writes.subscribe(self.records.append)
+        self.server.keyspace.writes.subscribe(collector(self.records))
         self.late: dict[int, list[Any]] = {}
 
     def client(self) -> CommandContext:
@@ -54,7 +54,7 @@ def harness() -> Harness:
 def test_write_stream_unit_wraps_several_records_only() -> None:
     stream = WriteStream()
     seen: list[WriteRecord] = []
-    stream.subscribe(seen.append)
+    stream.subscribe(collector(seen))
     stream.begin_unit()
     stream.emit(0, [b"SET", b"a", b"1"])
     assert seen == []
