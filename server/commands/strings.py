@@ -151,8 +151,7 @@ def mset_generic(ctx: CommandContext, argv: list[bytes], only_if_none_exist: boo
     db = ctx.db
     if only_if_none_exist and any(db.exists(key) for key in argv[1::2]):
         return 0
-    for index in range(1, len(argv), 2):
-        db.set(argv[index], argv[index + 1])
+    db.set_pairs(argv)
     return 1 if only_if_none_exist else OK
 
 
