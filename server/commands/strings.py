@@ -158,8 +158,16 @@ def mset_generic(ctx: CommandContext, argv: list[bytes], only_if_none_exist: boo
 def incr_by_generic(ctx: CommandContext, key: bytes, increment: int) -> int:
     """INCR, DECR, INCRBY and DECRBY: 64-bit arithmetic that keeps the key's TTL."""
     db = ctx.db
-    value = db.get_string_for_write(key)
-    current = 0 if value is None else parse_int(value)
+    value = db.lookup(key)
+    if value is None:
+        current = 0
+    elif type(value) is bytes and value.isdigit() and len(value) < 19 and (
+            value[0] != 48 or len(value) == 1):
+        current = int(value)  # the common case: parse_int's first test, inline
+    elif is_string(value):
+        current = parse_int(value)
+    else:
+        raise CommandError(errors.WRONGTYPE)
     result = current + increment  # Python ints do not wrap: check the 64-bit range after
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise CommandError(errors.OVERFLOW)
