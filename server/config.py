@@ -479,20 +479,33 @@ def _parse_events(args: list[str]) -> str:
             flags.add(ch)
         else:
             raise ConfigError(f"Invalid event class character. Use '{_EVENT_VALID}'.")
-    return _format_events(flags)
+    return _spell_events(flags)
 
 
-def _format_events(flags: set[str]) -> str:
-    """keyspaceEventsFlagsToString: the canonical spelling, stored as the value."""
-    # With every class set Redis prints "A" and drops "n" (it is not part of "A").
-    out = "A" if _EVENT_ALL <= flags else "".join(c for c in _EVENT_CLASSES if c in flags)
+def _spell_events(flags: set[str]) -> str:
+    """The stored value: keyspaceEventsFlagsToString's spelling, except that "n" stays
+    after "A" (Redis keeps the flag, and sends "new" events, though it prints no "n"
+    there: see _shown_events)."""
+    if _EVENT_ALL <= flags:
+        out = "A"
+    else:
+        out = "".join(c for c in _EVENT_CLASSES if c in flags)
     for ch in "KEm":
         if ch in flags:
             out += ch
+    if out.startswith("A") and "n" in flags:
+        out += "n"
     return out
 
 
-EVENTS = ValueType(_parse_events, str, lambda name, value: [f"{name} {quote(value)}"])
+def _shown_events(value: str) -> str:
+    """What CONFIG GET and CONFIG REWRITE show: with every class set Redis prints "A"
+    and no "n" (it is not part of "A"), even when "n" is set."""
+    return value.replace("n", "") if value.startswith("A") else value
+
+
+EVENTS = ValueType(_parse_events, _shown_events,
+                   lambda name, value: [f"{name} {quote(_shown_events(value))}"])
 
 
 def _parse_replicaof(args: list[str]) -> str:

@@ -87,9 +87,23 @@ def _messages(port: int, script: list[Command], protocol: int,
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
-@pytest.mark.parametrize("classes", ["KEA", "KEn$lgshz", "Elg", "Ks$x"])
+@pytest.mark.parametrize("classes", ["KEA", "KEAn", "KEn$lgshz", "Elg", "Ks$x"])
 def test_notifications_match_redis(pair: tuple[int, int], name: str,  # noqa: F811
                                    classes: str) -> None:
     ours = _messages(pair[0], SCRIPTS[name], 2, classes)
     theirs = _messages(pair[1], SCRIPTS[name], 2, classes)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("classes", ["KEAn", "AKEnm", "Anm", "gxn", "Kn", "KEA$lshzxetdgn", ""])
+def test_config_get_spells_the_classes_as_redis(pair: tuple[int, int],  # noqa: F811
+                                                classes: str) -> None:
+    """Redis prints "A" and no "n" after it, though "n" still acts (KEAn above)."""
+    shown = []
+    for port in pair:
+        client = redis.Redis(port=port, protocol=2)
+        client.config_set("notify-keyspace-events", classes)
+        shown.append(client.config_get("notify-keyspace-events"))
+        client.config_set("notify-keyspace-events", "")
+        client.close()
+    assert shown[0] == shown[1]
