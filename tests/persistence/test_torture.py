@@ -27,21 +27,23 @@ BOUNDED_MODES = {
 
 
 def check(setup: str, results: list[torture.CycleResult]) -> None:
+    # Every assertion names the cycles: a failure must be readable from CI's log alone.
+    described = "\n".join(torture.describe(r) for r in results)
     broken = torture.failures(setup, results)
     assert not broken, "\n".join(broken)
     crashes = [r for r in results if r.damage is None]
-    assert crashes and all(r.outcome == "checked" for r in crashes)
+    assert crashes and all(r.outcome == "checked" for r in crashes), described
     # The writers did write: a cycle where nothing was acknowledged proves nothing.
-    assert all(r.verdict.acked > 0 for r in crashes), [torture.describe(r) for r in crashes]
+    assert all(r.verdict.acked > 0 for r in crashes), described
     if setup in ("always", "preamble"):
-        assert sum(r.verdict.lost for r in crashes) == 0
+        assert sum(r.verdict.lost for r in crashes) == 0, described
     if setup == "everysec":
-        assert max(r.verdict.loss_window_ms for r in crashes) <= 2500
+        assert max(r.verdict.loss_window_ms for r in crashes) <= 2500, described
     if setup == "no":
         # SIGKILL leaves the page cache, and with `no` a write always reaches the OS
         # before its reply. (everysec may postpone the write behind a running fsync
         # and reply meanwhile, as Redis does: a process crash can lose those.)
-        assert all(r.verdict.present >= r.verdict.acked for r in crashes)
+        assert all(r.verdict.present >= r.verdict.acked for r in crashes), described
 
 
 @pytest.mark.parametrize("setup", list(torture.SETUPS))
