@@ -4,10 +4,11 @@ commands (`logged`, `logged_by_both`)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import re
-import atexit
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -82,7 +83,11 @@ def start_failure(directory: str, *args: str) -> tuple[int, str]:
     server = aof_server(directory, *args)
     server.start(wait=False)
     assert server.process is not None
-    code = server.process.wait(15)
+    try:
+        code = server.process.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()  # it started instead of refusing: stop it, then fail
+        raise AssertionError("EmberKV did not refuse to start:\n" + server.log_text()) from None
     return code, server.log_text()
 
 
