@@ -345,6 +345,31 @@ def zadd_generic(ctx: CommandContext, argv: list[bytes], flags: int, first: int)
     return added + updated if flags & ZADD_CH else added
 
 
+def zadd_one(ctx: CommandContext, key: bytes, score: float, member: bytes) -> int:
+    """ZADD key score member, without options: zadd_generic for one pair, with the
+    same replies and dirty counts, minus its per-pair bookkeeping."""
+    zset = get_zset(ctx, key, for_write=True)
+    keyspace = ctx.server.keyspace
+    if zset is None:
+        limits = listpack_limits(ctx)
+        zset = new_zset(limits, member)
+        zset_add(zset, member, score, 0, limits)
+        dirty_before = keyspace.dirty
+        ctx.db.set(key, zset)
+        keyspace.dirty = dirty_before + 1
+        return 1
+    outcome, _ = zset_add(zset, member, score, 0, _NO_LIMITS if member in zset.scores
+                          else listpack_limits(ctx))
+    if outcome == "same":
+        return 0
+    keyspace.dirty += 1
+    return 1 if outcome == "added" else 0
+
+
+# Limits are read only when a member is added.
+_NO_LIMITS = ZsetLimits(0, 0)
+
+
 # ---- ranges
 
 def rank_bounds(zset: SortedSet, start: int, stop: int) -> tuple[int, int] | None:
@@ -824,6 +849,10 @@ def random_members_generic(ctx: CommandContext, zset: SortedSet | None, count: i
         '[INCR]=increment@3.0.2 score:double member [score member ...]'))
 def zadd_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]"""
+    if len(argv) == 4 and _ZADD_WORDS.get(option_word(argv[2])) is None:
+        # The commonest form. (An option in argv[2] would leave no score-member pair:
+        # the general path's syntax error.)
+        return zadd_one(ctx, argv[1], parse_score(argv[2]), argv[3])
     flags = 0
     index = 2
     while index < len(argv):

@@ -26,6 +26,17 @@ LONG_MIN = "-9223372036854775808"
 LONG_MAX = "9223372036854775807"
 
 SCENARIOS: dict[str, list[Command]] = {
+    # ZADD key score member has a path of its own (zadd_one): new key, new member,
+    # same score (no change counted), new score, -0 in a listpack, conversion by a long
+    # member, options that leave no pair, bad scores, the wrong type.
+    "zadd-one-pair": [
+        ("ZADD", "z", 1, "a"), ("ZADD", "z", 1, "a"), ("ZADD", "z", 2, "a"),
+        ("ZADD", "z", "-0", "b"), ("ZADD", "z", 0, "b"), ("ZRANGE", "z", 0, -1, "WITHSCORES"),
+        ("ZADD", "z", 3, "x" * 70), ("OBJECT", "ENCODING", "z"), ("ZADD", "z", 1, "a"),
+        ("ZADD", "z", "-0", "b"), ("ZADD", "z", "nx", 1), ("ZADD", "z", "abc", "a"),
+        ("ZADD", "z", "inf", "c"), ("ZADD", "z", "+inf", "c"), ("ZADD", "z", "nan", "c"),
+        ("SET", "s", "1"), ("ZADD", "s", 1, "a"), ("ZRANGE", "z", 0, -1, "WITHSCORES"),
+    ],
     "zadd-options": [
         ("ZADD", "z", 1, "a", 2, "b", 3, "c"), ("ZADD", "z", "NX", "XX", 1, "a"),
         ("ZADD", "z", "NX", "GT", 1, "a"), ("ZADD", "z", "GT", "LT", 1, "a"),
