@@ -363,11 +363,17 @@ def test_evictions_during_the_save_do_not_reach_it() -> None:
     with forkless_server("--maxmemory-policy", "allkeys-random") as server:
         expected = fill(server)
         client = server.client()
-        used = client.info("memory")["used_memory"]
+        # With maxmemory set, used_memory is the startup RSS plus the dataset's account
+        # (without it, the RSS: half of that may lie below the startup RSS, where no
+        # eviction can reach, and the last SETs got -OOM on a loaded machine).
+        client.config_set("maxmemory", 1 << 40)
+        memory = client.info("memory")
+        startup = memory["used_memory_startup"]
+        half_of_the_dataset = startup + (memory["used_memory"] - startup) // 2
         assert client.bgsave()
         pipe = client.pipeline(transaction=False)
         # Only now under the memory in use: each write evicts, while the save runs.
-        pipe.config_set("maxmemory", used // 2)
+        pipe.config_set("maxmemory", half_of_the_dataset)
         for n in range(100):
             pipe.set(b"filler%d" % n, b"x" * 1000)
         pipe.info("persistence")
