@@ -11,11 +11,15 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import redis
 
 from persistence.aof.records import RecordReader
+from server.hash_type import Hash
+from server.quicklist import QuickList
+from server.set_type import Set
+from server.sorted_set import SortedSet
 from tests.servers import ServerProcess
 from tests.wire import Command, exchange
 
@@ -89,6 +93,22 @@ def start_failure(directory: str, *args: str) -> tuple[int, str]:
         server.kill()  # it started instead of refusing: stop it, then fail
         raise AssertionError("EmberKV did not refuse to start:\n" + server.log_text()) from None
     return code, server.log_text()
+
+
+def plain_value(value: Any) -> Any:
+    """A stored value as plain Python data, to compare what a file or a view holds:
+    bytes, ("list", [...]), ("hash", {...}), ("set", {...}) or ("zset", {...})."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, QuickList):
+        return ("list", list(value))
+    if isinstance(value, Hash):
+        return ("hash", dict(value))
+    if isinstance(value, Set):
+        return ("set", set(value))
+    if isinstance(value, SortedSet):
+        return ("zset", dict(value.items()))
+    return value
 
 
 def temp_dir() -> str:

@@ -21,10 +21,7 @@ import pytest
 import redis
 
 from persistence.rdb.reader import read_rdb
-from server.hash_type import Hash
-from server.quicklist import QuickList
-from server.set_type import Set
-from server.sorted_set import SortedSet
+from tests.persistence.helpers import plain_value
 from tests.servers import ServerProcess
 from tests.wire import pack, replies_to, send_until_closed
 
@@ -82,27 +79,13 @@ def fill(server: ServerProcess, strings: int = STRINGS) -> Dataset:
     return expected
 
 
-def plain(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if isinstance(value, QuickList):
-        return ("list", list(value))
-    if isinstance(value, Hash):
-        return ("hash", dict(value))
-    if isinstance(value, Set):
-        return ("set", set(value))
-    if isinstance(value, SortedSet):
-        return ("zset", dict(value.items()))
-    raise TypeError(type(value))
-
-
 def dump_contents(path: Path) -> Dataset:
     keys, _ = read_rdb(path.read_bytes())
     found: Dataset = {}
     for loaded in keys:
         name = (loaded.db_index, loaded.key)
         assert name not in found, f"{name} written twice"
-        found[name] = (plain(loaded.value), loaded.expire_at_ms)
+        found[name] = (plain_value(loaded.value), loaded.expire_at_ms)
     return found
 
 
@@ -149,6 +132,21 @@ def check_loaded_by(kind: str, dump: Path, expected: Dataset, sample: list[tuple
                 client.close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def change_while_running(client: redis.Redis, in_progress: str) -> list[bytes]:  # type: ignore[type-arg]
+    """Waves of change_everything (the first was sent with the command that started
+    the job) for as long as INFO persistence's `in_progress` field says the job runs;
+    returns the keys they touch."""
+    touched: list[bytes] = []
+    waves = 1
+    while client.info("persistence")[in_progress]:
+        pipe = client.pipeline(transaction=False)
+        touched += change_everything(pipe, waves)
+        pipe.execute(raise_on_error=False)
+        waves += 1
+        assert waves < 10_000
+    return touched
 
 
 def change_everything(pipe: Any, wave: int) -> list[bytes]:
@@ -203,13 +201,7 @@ def test_bgsave_under_concurrent_writes_keeps_the_dataset_as_it_was_at_bgsave() 
         pipe.info("persistence")
         replies = pipe.execute(raise_on_error=False)
         assert replies[0] is True and replies[-1]["rdb_bgsave_in_progress"] == 1
-        waves = 1
-        while client.info("persistence")["rdb_bgsave_in_progress"]:
-            pipe = client.pipeline(transaction=False)
-            touched += change_everything(pipe, waves)
-            pipe.execute(raise_on_error=False)
-            waves += 1
-            assert waves < 10_000
+        touched += change_while_running(client, "rdb_bgsave_in_progress")
         info = client.info("persistence")
         assert info["rdb_last_bgsave_status"] == "ok" and info["rdb_saves"] == 1
         assert info["rdb_last_cow_size"] == 0
@@ -430,13 +422,7 @@ def test_aof_rewrite_base_under_concurrent_writes_replays_to_the_same_data(
         pipe.info("persistence")
         replies = pipe.execute(raise_on_error=False)
         assert replies[-1]["aof_rewrite_in_progress"] == 1
-        waves = 1
-        while client.info("persistence")["aof_rewrite_in_progress"]:
-            pipe = client.pipeline(transaction=False)
-            touched += change_everything(pipe, waves)
-            pipe.execute(raise_on_error=False)
-            waves += 1
-            assert waves < 10_000
+        touched += change_while_running(client, "aof_rewrite_in_progress")
         info = client.info("persistence")
         assert info["aof_last_bgrewrite_status"] == "ok"
         assert "Background append only file rewriting started without a fork" \

@@ -9,16 +9,7 @@ from typing import Any
 from server.hash_type import Hash
 from server.keyspace import Keyspace
 from server.quicklist import QuickList
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if isinstance(value, QuickList):
-        return ("list", list(value))
-    if isinstance(value, Hash):
-        return ("hash", dict(value))
-    return value
+from tests.persistence.helpers import plain_value
 
 
 Handed = dict[tuple[int, bytes], tuple[Any, int | None]]
@@ -31,7 +22,7 @@ def next_slice(view: Any, count: int, found: Handed) -> bool:
               freq: Any) -> None:
         assert all(index <= db_index for index, _ in found)
         assert (db_index, key) not in found, f"{(db_index, key)} handed out twice"
-        found[(db_index, key)] = (plain(value), at)
+        found[(db_index, key)] = (plain_value(value), at)
     return view.next_slice(count, write)
 
 
@@ -45,7 +36,7 @@ def drain(view: Any, count: int = 3, found: Handed | None = None) -> Handed:
 def state(keyspace: Keyspace) -> dict[tuple[int, bytes], tuple[Any, int | None]]:
     """The live keys (those whose deadline passed but are still held are left out)."""
     now = keyspace.clock.ms
-    return {(db.index, key): (plain(value), db.expires.get(key))
+    return {(db.index, key): (plain_value(value), db.expires.get(key))
             for db in keyspace.dbs for key, value in db.data.items()
             if db.expires.get(key, now + 1) > now}
 
