@@ -779,14 +779,13 @@ class RdbSnapshots:
             self.child = ForklessSave(self.options(), self.keyspace.begin_snapshot(),
                                       self.keyspace.dirty, info.sample_memory(self.server),
                                       self.app.loop)
-            self.saves += 1
             log.log(NOTICE, "Background saving started without a fork (point in time)")
         else:
             self.child = SaveChild.start(self.options(), self.keyspace.snapshot_entries,
                                          self.db_sizes, self.keyspace.dirty,
                                          info.sample_memory(self.server))
-            self.saves += 1
             log.log(NOTICE, "Background saving started by pid %d", self.child.pid)
+        self.saves += 1
         self.app._refresh_child_state()
 
     def kill_child(self) -> None:

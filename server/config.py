@@ -486,14 +486,10 @@ def _spell_events(flags: set[str]) -> str:
     """The stored value: keyspaceEventsFlagsToString's spelling, except that "n" stays
     after "A" (Redis keeps the flag, and sends "new" events, though it prints no "n"
     there: see _shown_events)."""
-    if _EVENT_ALL <= flags:
-        out = "A"
-    else:
-        out = "".join(c for c in _EVENT_CLASSES if c in flags)
-    for ch in "KEm":
-        if ch in flags:
-            out += ch
-    if out.startswith("A") and "n" in flags:
+    has_all = _EVENT_ALL <= flags
+    out = "A" if has_all else "".join(c for c in _EVENT_CLASSES if c in flags)
+    out += "".join(ch for ch in "KEm" if ch in flags)
+    if has_all and "n" in flags:
         out += "n"
     return out
 
