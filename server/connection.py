@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from protocol.replies import OK
 from protocol.resp import ProtocolError, RequestParser, encode, encode_error
@@ -126,8 +126,7 @@ class ClientConnection(asyncio.Protocol):
         client = self.client
         if client is None:
             return
-        parser = self.parser
-        assert parser is not None and self.ctx is not None
+        parser: RequestParser = self.parser  # type: ignore[assignment]
         self.server.stats.net_input_bytes += len(data)
         if client.blocked is not None:
             self._buffer_while_blocked(data)
@@ -140,8 +139,16 @@ class ClientConnection(asyncio.Protocol):
         self._in_batch = True
         self._batch_out = out
         try:
-            parser.feed(data)
-            for argv in parser.requests():
+            # An unpipelined client's chunk is one whole request: a list of one skips
+            # the parser's buffering and generator.
+            whole = parser.take_whole_request(data)
+            requests: Iterable[list[bytes]]
+            if whole is None:
+                parser.feed(data)
+                requests = parser.requests()
+            else:
+                requests = (whole,)
+            for argv in requests:
                 reply = execute(ctx, argv)
                 if client.reply_mode != b"on" or client.skip_next_reply:
                     if self._reply_suppressed(argv):

@@ -11,9 +11,15 @@ from protocol.resp import ProtocolError, RequestParser
 
 
 def run(parser: RequestParser, chunks: list[bytes]) -> tuple[list[list[bytes]], str | None, int]:
+    """Feed chunk by chunk as ClientConnection.data_received does: a chunk that is one
+    whole request is taken at once when the parser offers it (the fast parser only)."""
     requests: list[list[bytes]] = []
     for chunk in chunks:
         try:
+            whole = parser.take_whole_request(chunk)
+            if whole is not None:
+                requests.append(whole)
+                continue
             parser.feed(chunk)
             requests.extend(parser.requests())
         except ProtocolError as error:
@@ -73,3 +79,24 @@ def test_damaged_streams_parse_the_same(parts: list[bytes], points: list[int],
 @given(st.binary(max_size=200), st.lists(st.integers(min_value=0), max_size=4))
 def test_random_bytes_parse_the_same(data: bytes, points: list[int]) -> None:
     both(cut(b"*1\r\n$1\r\nx\r\n" + data, points))
+
+
+def test_a_whole_request_is_taken_only_when_nothing_is_buffered() -> None:
+    parser = RequestParser()
+    assert parser.take_whole_request(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") == [b"GET", b"k"]
+    parser.feed(b"*1\r\n$4\r\nPI")  # half a request waits in the buffer
+    assert list(parser.requests()) == []
+    assert parser.take_whole_request(b"*1\r\n$4\r\nPING\r\n") is None
+    parser.feed(b"NG\r\n")
+    assert list(parser.requests()) == [[b"PING"]]
+    assert parser.take_whole_request(b"*1\r\n$4\r\nPING\r\n") == [b"PING"]
+
+
+def test_only_one_canonical_request_is_taken_whole() -> None:
+    parser = RequestParser()
+    one = b"*1\r\n$4\r\nPING\r\n"
+    for data in (one + one, one[:-1], b"PING\r\n", b"*1\r\n$04\r\nPING\r\n",
+                 b"*1\r\n+PING\r\n", b"*2\r\n$4\r\nPING\r\n", b"*0\r\n", b""):
+        assert parser.take_whole_request(data) is None, data
+    parser.is_authenticated = False  # an unauthenticated client's limits need the slow path
+    assert parser.take_whole_request(one) is None
