@@ -468,6 +468,7 @@ def _encode_bulk_strings(items: list[Any] | tuple[Any, ...], out: list[bytes]) -
 
 
 def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
+    # The commonest kinds first: scores (Double, Pairs) come right after the basics.
     kind = type(reply)
     if kind is bytes or kind is bytearray:
         out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
@@ -480,6 +481,24 @@ def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
                 _encode_into(item, protocol, out)
     elif reply is None:
         out.append(b"$-1\r\n" if protocol == 2 else b"_\r\n")
+    elif kind is Double:
+        text = _format_double(reply.value)
+        if protocol == 2:
+            out.append(b"$%d\r\n%b\r\n" % (len(text), text))
+        else:
+            out.append(b",%b\r\n" % text)
+    elif kind is Pairs:
+        if protocol == 2:
+            out.append(b"*%d\r\n" % (2 * len(reply.items)))
+            for first, second in reply.items:
+                _encode_into(first, protocol, out)
+                _encode_into(second, protocol, out)
+        else:
+            out.append(b"*%d\r\n" % len(reply.items))
+            for first, second in reply.items:
+                out.append(b"*2\r\n")
+                _encode_into(first, protocol, out)
+                _encode_into(second, protocol, out)
     elif kind is SimpleString:
         out.append(b"+%b\r\n" % reply.text)
     elif kind is ErrorReply:
@@ -497,29 +516,11 @@ def _encode_into(reply: Any, protocol: int, out: list[bytes]) -> None:
         for key, value in reply.items:
             _encode_into(key, protocol, out)
             _encode_into(value, protocol, out)
-    elif kind is Pairs:
-        if protocol == 2:
-            out.append(b"*%d\r\n" % (2 * len(reply.items)))
-            for first, second in reply.items:
-                _encode_into(first, protocol, out)
-                _encode_into(second, protocol, out)
-        else:
-            out.append(b"*%d\r\n" % len(reply.items))
-            for first, second in reply.items:
-                out.append(b"*2\r\n")
-                _encode_into(first, protocol, out)
-                _encode_into(second, protocol, out)
     elif kind is SetReply or kind is Push:
         marker = b"*" if protocol == 2 else (b"~" if kind is SetReply else b">")
         out.append(b"%b%d\r\n" % (marker, len(reply.items)))
         for item in reply.items:
             _encode_into(item, protocol, out)
-    elif kind is Double:
-        text = _format_double(reply.value)
-        if protocol == 2:
-            out.append(b"$%d\r\n%b\r\n" % (len(text), text))
-        else:
-            out.append(b",%b\r\n" % text)
     elif kind is NullArray:
         out.append(b"*-1\r\n" if protocol == 2 else b"_\r\n")
     elif kind is Bool:

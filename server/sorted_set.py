@@ -11,7 +11,10 @@ Python list of at most 2*LOAD items, `maxes` holds each block's last item for bi
 and a Fenwick tree over the block lengths turns a global rank into (block, offset) and
 back in O(log blocks). Inserting costs a bisect plus a memmove inside one block, which
 is C-speed; the Fenwick tree is rebuilt in O(blocks) only when blocks split, merge or
-vanish, which amortises to O(1) per change.
+vanish, which amortises to O(1) per change. The ends cost O(1), as in a skiplist, for
+ZPOPMIN/ZPOPMAX and appends: a rank in the first or last block needs no tree, and the
+first block's changes are kept in `front_delta` instead of the tree (a Fenwick update
+at index 0 walks log(blocks) entries; one at the last index walks one).
 
 `is_listpack` is what OBJECT ENCODING reports: Redis keeps small sets in a listpack
 and converts them to a skiplist past zset-max-listpack-entries/value, never back (the
@@ -37,13 +40,15 @@ _FLOAT_BYTES = sys.getsizeof(0.0)
 class RankedList:
     """A sorted list of (score, member) with O(log n) rank lookups (see module doc)."""
 
-    __slots__ = ("blocks", "maxes", "tree", "is_tree_valid", "size")
+    __slots__ = ("blocks", "maxes", "tree", "is_tree_valid", "front_delta", "size")
 
     def __init__(self, items: list[Item] | None = None) -> None:
         self.blocks: list[list[Item]] = []
         self.maxes: list[Item] = []
         self.tree: list[int] = []
         self.is_tree_valid = False
+        # The first block's length minus what the tree records for it.
+        self.front_delta = 0
         self.size = 0
         if items:
             self._build(sorted(items))
@@ -76,9 +81,13 @@ class RankedList:
                 tree[parent] += tree[i]
         self.tree = tree
         self.is_tree_valid = True
+        self.front_delta = 0
 
     def _tree_add(self, block_index: int, delta: int) -> None:
         if not self.is_tree_valid:
+            return
+        if block_index == 0:
+            self.front_delta += delta
             return
         tree = self.tree
         count = len(tree)
@@ -88,10 +97,12 @@ class RankedList:
 
     def _items_before(self, block_index: int) -> int:
         """How many items the blocks before block_index hold."""
+        if block_index == 0:
+            return 0
         if not self.is_tree_valid:
             self._rebuild_tree()
         tree = self.tree
-        total = 0
+        total = self.front_delta
         index = block_index - 1
         while index >= 0:
             total += tree[index]
@@ -100,9 +111,17 @@ class RankedList:
 
     def _locate(self, rank: int) -> tuple[int, int]:
         """(block index, offset) of the item at 0 <= rank < size."""
+        blocks = self.blocks
+        first = len(blocks[0])
+        if rank < first:
+            return 0, rank
+        before_last = self.size - len(blocks[-1])
+        if rank >= before_last:
+            return len(blocks) - 1, rank - before_last
         if not self.is_tree_valid:
             self._rebuild_tree()
         tree = self.tree
+        rank -= self.front_delta  # the rank as the tree counts the first block
         position = -1
         step = 1 << (len(tree).bit_length())
         while step:
@@ -148,6 +167,16 @@ class RankedList:
         del block[offset]
         self.size -= 1
         self._after_shrink(index, 1)
+
+    def pop_end(self, from_end: bool) -> Item:
+        """Remove and return the first item (or the last, from_end); not empty."""
+        blocks = self.blocks
+        index = len(blocks) - 1 if from_end else 0
+        block = blocks[index]
+        item = block.pop() if from_end else block.pop(0)
+        self.size -= 1
+        self._after_shrink(index, 1)
+        return item
 
     def _after_shrink(self, index: int, removed: int) -> None:
         block = self.blocks[index]
@@ -358,6 +387,10 @@ class SortedSet:
     def pop(self, count: int, from_max: bool) -> list[Item]:
         """Remove up to count lowest (or highest) items; (score, member), pop order."""
         size = len(self.order)
+        if count == 1 and size:
+            item = self.order.pop_end(from_max)
+            del self.scores[item[1]]
+            return [item]
         count = min(count, size)
         if from_max:
             taken = self.order.delete_ranks(size - count, size)
