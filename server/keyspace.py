@@ -272,6 +272,9 @@ class Database:
         else:
             keyspace = self.keyspace
             old = self.data.get(key)
+            if old is value and keyspace.snapshot is None and keyspace.memory is None:
+                keyspace.dirty += 1  # nothing else to tell: the usual case
+                return
             if keyspace.snapshot is not None:
                 keyspace.snapshot.before_change(self.index, key, old)
             if old is None:

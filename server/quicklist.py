@@ -181,12 +181,28 @@ class QuickList:
 
     # ------------------------------------------------------------ ends
 
-    def push_right(self, value: bytes) -> None:
+    def _end_node(self, size: int, at_left: bool) -> _Node:
+        """The end node that takes one more element of `size` bytes: the current one,
+        or a new one when it is full. _has_room inlined, as pushes are LPUSH/RPUSH's
+        whole work (an end node is never empty, so the first-element rule never arises)."""
         nodes = self.nodes
+        if nodes:
+            node = nodes[0] if at_left else nodes[-1]
+            count = len(node.sizes)
+            if count < self._max_entries and (
+                    len(node.data) + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
+                    + _LISTPACK_HEADER_BYTES <= self._max_bytes):
+                return node
+        node = _Node()
+        if at_left:
+            nodes.appendleft(node)
+        else:
+            nodes.append(node)
+        return node
+
+    def push_right(self, value: bytes) -> None:
         size = len(value)
-        if not nodes or not self._has_room(nodes[-1], size):
-            nodes.append(_Node())
-        node = nodes[-1]
+        node = self._end_node(size, False)
         node.data += value
         if size > _MAX_SMALL_SIZE and node.sizes.typecode == "I":
             node.sizes = array("Q", node.sizes)
@@ -194,10 +210,12 @@ class QuickList:
         self.length += 1
 
     def push_left(self, value: bytes) -> None:
-        nodes = self.nodes
-        if not nodes or not self._has_room(nodes[0], len(value)):
-            nodes.appendleft(_Node())
-        nodes[0].insert(0, value)
+        size = len(value)
+        node = self._end_node(size, True)
+        node.data[:0] = value
+        if size > _MAX_SMALL_SIZE and node.sizes.typecode == "I":
+            node.sizes = array("Q", node.sizes)
+        node.sizes.insert(0, size)
         self.length += 1
 
     def pop_right(self) -> bytes:

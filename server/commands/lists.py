@@ -47,7 +47,7 @@ def push_elements(ctx: CommandContext, key: bytes, elements: list[bytes], to_lef
     only_if_exists found no list. Elements go in one by one, so LPUSH reverses them."""
     db = ctx.db
     dirty_before = ctx.server.keyspace.dirty
-    quicklist = get_list(ctx, key, for_write=True)
+    quicklist = db.get_typed(key, QuickList, True)
     if quicklist is None:
         if only_if_exists:
             return 0
@@ -79,6 +79,21 @@ def pop_elements(ctx: CommandContext, key: bytes, from_left: bool,
     _delete_if_empty(ctx, key, quicklist)
     ctx.count_changes(dirty_before, count)
     return popped
+
+
+def pop_one(ctx: CommandContext, key: bytes, from_left: bool) -> bytes | None:
+    """pop_elements of one element, without its list: LPOP/RPOP's usual form."""
+    db = ctx.db
+    quicklist = db.get_typed(key, QuickList, True)
+    if quicklist is None:
+        return None
+    keyspace = ctx.server.keyspace
+    dirty_before = keyspace.dirty
+    value = quicklist.pop_left() if from_left else quicklist.pop_right()
+    if not quicklist.length:
+        db.delete(key)
+    keyspace.dirty = dirty_before + 1
+    return value
 
 
 def pop_first_nonempty(ctx: CommandContext, keys: list[bytes], from_left: bool,
@@ -154,8 +169,7 @@ def pop_generic(ctx: CommandContext, argv: list[bytes], from_left: bool) -> Any:
     if len(argv) > 3:
         raise CommandError(errors.wrong_arity(argv[0].decode("utf-8", "replace").lower()))
     if len(argv) == 2:
-        popped = pop_elements(ctx, argv[1], from_left, 1)
-        return popped[0] if popped else None
+        return pop_one(ctx, argv[1], from_left)
     count = parse_pop_count(argv[2])
     popped = pop_elements(ctx, argv[1], from_left, count)
     return NULL_ARRAY if popped is None else popped
