@@ -1,9 +1,11 @@
 """QuickList: the value of a Redis list, a deque of packed nodes (Redis's quicklist.c).
 
 A node keeps its elements back to back in one bytearray (`data`) with their lengths in
-an array (`sizes`), the way a listpack keeps them in one allocation: an element costs
-its bytes plus 4, where a Python bytes object in a deque would cost about 56 bytes
-more. Pushing and popping at either end touch only an end node: appending to a
+an array (`sizes`), the way a listpack keeps them in one allocation. Each element is
+stored as its RESP bulk string (`$3\r\nabc\r\n`), so that LRANGE replies are slices
+of `data` rather than a Python step per element: an element costs its bytes plus
+about 10 (framing and length), where a Python bytes object in a deque would cost about
+50 more. Pushing and popping at either end touch only an end node: appending to a
 bytearray is amortised O(1), deleting from its front is O(1) in CPython (the buffer
 start moves), and inserting at its front moves at most one node's bytes.
 
@@ -12,8 +14,9 @@ Redis does): a negative fill caps a node's estimated listpack bytes at 4, 8, 16,
 64 KiB, a positive one its element count. A node always accepts its first element, so
 an element larger than the cap gets a node of its own.
 
-Invariants: no node is empty; `length` is the sum of the nodes' element counts.
-Nothing here knows about commands, keys or replies. Indexes are 0-based and already
+Invariants: no node is empty; `length` is the sum of the nodes' element counts; a
+node's `payload` is the sum of its elements' lengths. Nothing here knows about
+commands or keys; of replies, only that a bulk string is framed as above. Indexes are 0-based and already
 normalised (0 <= index < len) unless a method says otherwise.
 """
 
@@ -21,7 +24,8 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from typing import Iterable, Iterator
+from itertools import chain
+from typing import Any, Callable, Iterable, Iterator
 
 # Redis's optimization_level: the node byte caps for fill -1 .. -5.
 _NODE_BYTES_BY_LEVEL = (4096, 8192, 16384, 32768, 65536)
@@ -35,12 +39,32 @@ _MAX_NODE_ENTRIES = 65535  # a listpack counts its entries in 16 bits
 _MAX_SMALL_SIZE = 0xFFFFFFFF
 
 
-class _Node:
-    __slots__ = ("data", "sizes")
+def _framed(value: bytes) -> bytes:
+    """An element as it is stored: its RESP bulk string."""
+    return b"$%d\r\n%b\r\n" % (len(value), value)
 
-    def __init__(self, data: bytearray | None = None, sizes: array | None = None) -> None:
+
+def _payload_size(framed_size: int) -> int:
+    """The element length behind a framed length (framed = length + digits + 5)."""
+    size = framed_size - 6
+    while size + len(str(size)) + 5 != framed_size:
+        size -= 1
+    return size
+
+
+class _Node:
+    """Elements stored framed, `$<len>\r\n<bytes>\r\n` each, so that LRANGE answers
+    with slices of `data` instead of a Python step per element; `sizes` holds the
+    framed lengths (byte offsets are sums of them) and `payload` the elements' own
+    bytes, which the listpack size estimate counts."""
+
+    __slots__ = ("data", "sizes", "payload")
+
+    def __init__(self, data: bytearray | None = None, sizes: array | None = None,
+                 payload: int = 0) -> None:
         self.data = data if data is not None else bytearray()
         self.sizes = sizes if sizes is not None else array("I")
+        self.payload = payload
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -52,22 +76,30 @@ class _Node:
             return sum(sizes[:position])
         return len(self.data) - sum(sizes[position:])
 
+    def _unframe(self, start: int, framed_size: int) -> bytes:
+        data = self.data
+        return bytes(data[data.index(b"\n", start) + 1:start + framed_size - 2])
+
     def element(self, position: int) -> bytes:
-        start = self.offset(position)
-        return bytes(self.data[start:start + self.sizes[position]])
+        return self._unframe(self.offset(position), self.sizes[position])
+
+    def framed(self, first: int = 0, stop: int | None = None) -> bytes:
+        """The stored bytes of positions first .. stop-1: their RESP encoding."""
+        if first == 0 and stop is None:
+            return bytes(self.data)
+        start = self.offset(first)
+        return bytes(self.data[start:start + sum(self.sizes[first:stop])])
 
     def elements(self, first: int = 0, stop: int | None = None) -> list[bytes]:
-        """The elements at positions first .. stop-1 (all by default), decoding only
-        their bytes."""
+        """The elements at positions first .. stop-1 (all by default)."""
         sizes = self.sizes if first == 0 and stop is None else self.sizes[first:stop]
-        offset = self.offset(first) if first else 0
-        blob = bytes(self.data[offset:offset + sum(sizes)]) if sizes is not self.sizes \
-            else bytes(self.data)
+        blob = self.framed(first, stop)
+        find = blob.index
         found = []
         start = 0
         for size in sizes:
             end = start + size
-            found.append(blob[start:end])
+            found.append(blob[find(b"\n", start) + 1:end - 2])
             start = end
         return found
 
@@ -79,27 +111,36 @@ class _Node:
 
     def insert(self, position: int, value: bytes) -> None:
         start = self.offset(position)
-        self.data[start:start] = value
+        framed = _framed(value)
+        self.data[start:start] = framed
         self.sizes.insert(position, 0)
-        self.record_size(position, len(value))
+        self.record_size(position, len(framed))
+        self.payload += len(value)
 
     def delete(self, position: int) -> None:
         start = self.offset(position)
-        del self.data[start:start + self.sizes[position]]
+        size = self.sizes[position]
+        del self.data[start:start + size]
         del self.sizes[position]
+        self.payload -= _payload_size(size)
 
     def replace(self, position: int, value: bytes) -> None:
         start = self.offset(position)
-        self.data[start:start + self.sizes[position]] = value
-        self.record_size(position, len(value))
+        size = self.sizes[position]
+        framed = _framed(value)
+        self.data[start:start + size] = framed
+        self.record_size(position, len(framed))
+        self.payload += len(value) - _payload_size(size)
 
     def split(self) -> "_Node":
         """Move the second half of this node's elements to a new node, returned."""
         middle = len(self.sizes) // 2
         start = self.offset(middle)
-        upper = _Node(self.data[start:], self.sizes[middle:])
+        moved = self.sizes[middle:]
+        upper = _Node(self.data[start:], moved, sum(map(_payload_size, moved)))
         del self.data[start:]
         del self.sizes[middle:]
+        self.payload -= upper.payload
         return upper
 
     def may_contain(self, value: bytes) -> bool:
@@ -166,8 +207,8 @@ class QuickList:
 
     def copy(self) -> "QuickList":
         clone = QuickList(self.fill)
-        clone.nodes = deque(_Node(bytearray(node.data), array(node.sizes.typecode, node.sizes))
-                            for node in self.nodes)
+        clone.nodes = deque(_Node(bytearray(node.data), array(node.sizes.typecode, node.sizes),
+                                  node.payload) for node in self.nodes)
         clone.length = self.length
         return clone
 
@@ -175,7 +216,7 @@ class QuickList:
         count = len(node.sizes)
         if count == 0:
             return True
-        estimate = (len(node.data) + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
+        estimate = (node.payload + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
                     + _LISTPACK_HEADER_BYTES)
         return count < self._max_entries and estimate <= self._max_bytes
 
@@ -190,7 +231,7 @@ class QuickList:
             node = nodes[0] if at_left else nodes[-1]
             count = len(node.sizes)
             if count < self._max_entries and (
-                    len(node.data) + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
+                    node.payload + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
                     + _LISTPACK_HEADER_BYTES <= self._max_bytes):
                 return node
         node = _Node()
@@ -203,28 +244,33 @@ class QuickList:
     def push_right(self, value: bytes) -> None:
         size = len(value)
         node = self._end_node(size, False)
-        node.data += value
+        framed = b"$%d\r\n%b\r\n" % (size, value)  # _framed, inlined
+        node.data += framed
+        node.payload += size
         if size > _MAX_SMALL_SIZE and node.sizes.typecode == "I":
             node.sizes = array("Q", node.sizes)
-        node.sizes.append(size)
+        node.sizes.append(len(framed))
         self.length += 1
 
     def push_left(self, value: bytes) -> None:
         size = len(value)
         node = self._end_node(size, True)
-        node.data[:0] = value
+        framed = b"$%d\r\n%b\r\n" % (size, value)  # _framed, inlined
+        node.data[:0] = framed
+        node.payload += size
         if size > _MAX_SMALL_SIZE and node.sizes.typecode == "I":
             node.sizes = array("Q", node.sizes)
-        node.sizes.insert(0, size)
+        node.sizes.insert(0, len(framed))
         self.length += 1
 
     def pop_right(self) -> bytes:
         """The last element, removed; the list must not be empty."""
         node = self.nodes[-1]
-        size = node.sizes.pop()
-        start = len(node.data) - size
-        value = bytes(node.data[start:])
-        del node.data[start:]
+        data = node.data
+        start = len(data) - node.sizes.pop()
+        value = bytes(data[data.index(b"\n", start) + 1:-2])
+        del data[start:]
+        node.payload -= len(value)
         if not node.sizes:
             self.nodes.pop()
         self.length -= 1
@@ -233,9 +279,11 @@ class QuickList:
     def pop_left(self) -> bytes:
         """The first element, removed; the list must not be empty."""
         node = self.nodes[0]
+        data = node.data
         size = node.sizes.pop(0)
-        value = bytes(node.data[:size])
-        del node.data[:size]
+        value = bytes(data[data.index(b"\n") + 1:size - 2])
+        del data[:size]
+        node.payload -= len(value)
         if not node.sizes:
             self.nodes.popleft()
         self.length -= 1
@@ -249,8 +297,10 @@ class QuickList:
             count -= len(nodes.popleft())
         if count:
             node = nodes[0]
-            del node.data[:sum(node.sizes[:count])]
+            removed = node.sizes[:count]
+            del node.data[:sum(removed)]
             del node.sizes[:count]
+            node.payload -= sum(map(_payload_size, removed))
 
     def remove_right(self, count: int) -> None:
         """Drop the last `count` elements (count <= len)."""
@@ -260,8 +310,10 @@ class QuickList:
             count -= len(nodes.pop())
         if count:
             node = nodes[-1]
-            del node.data[len(node.data) - sum(node.sizes[-count:]):]
+            removed = node.sizes[-count:]
+            del node.data[len(node.data) - sum(removed):]
             del node.sizes[-count:]
+            node.payload -= sum(map(_payload_size, removed))
 
     # ------------------------------------------------------------ by index
 
@@ -312,24 +364,39 @@ class QuickList:
 
     def _within_limits(self, node: _Node) -> bool:
         count = len(node.sizes)
-        estimate = len(node.data) + count * _ENTRY_OVERHEAD_BYTES + _LISTPACK_HEADER_BYTES
+        estimate = node.payload + count * _ENTRY_OVERHEAD_BYTES + _LISTPACK_HEADER_BYTES
         return count <= self._max_entries and estimate <= self._max_bytes
+
+    def _range_parts(self, start: int, stop: int,
+                     piece: Callable[[_Node, int, int | None], Any]) -> list[Any]:
+        """piece(node, first, stop) of each node that elements start..stop (both
+        included, 0 <= start <= stop < len) touch; a whole node is asked for as
+        (0, None)."""
+        wanted = stop - start + 1
+        number, position = self._locate(start)
+        parts = []
+        nodes = self.nodes
+        while wanted > 0:
+            node = nodes[number]
+            count = len(node.sizes)
+            if position == 0 and count <= wanted:
+                parts.append(piece(node, 0, None))
+                wanted -= count
+            else:
+                taken = min(count - position, wanted)
+                parts.append(piece(node, position, position + taken))
+                wanted -= taken
+            number += 1
+            position = 0
+        return parts
 
     def range(self, start: int, stop: int) -> list[bytes]:
         """Elements start..stop, both included (0 <= start <= stop < len)."""
-        wanted = stop - start + 1
-        number, position = self._locate(start)
-        found: list[bytes] = []
-        nodes = self.nodes
-        while len(found) < wanted:
-            node = nodes[number]
-            if position == 0 and len(node) <= wanted - len(found):
-                found += node.elements()
-            else:
-                found += node.elements(position, position + wanted - len(found))
-            number += 1
-            position = 0
-        return found
+        return list(chain.from_iterable(self._range_parts(start, stop, _Node.elements)))
+
+    def range_encoded(self, start: int, stop: int) -> bytes:
+        """range(start, stop) as the bulk strings of its RESP reply, back to back."""
+        return b"".join(self._range_parts(start, stop, _Node.framed))
 
     # ------------------------------------------------------------ by value
 
@@ -386,8 +453,10 @@ class QuickList:
             if drop:
                 dropped = set(drop)
                 kept = [e for p, e in enumerate(elements) if p not in dropped]
-                node.data = bytearray(b"".join(kept))
-                node.sizes = array(node.sizes.typecode, map(len, kept))
+                framed = list(map(_framed, kept))
+                node.data = bytearray(b"".join(framed))
+                node.sizes = array(node.sizes.typecode, map(len, framed))
+                node.payload = sum(map(len, kept))
                 if not kept:
                     emptied.append(number)
         for number in sorted(emptied, reverse=True):

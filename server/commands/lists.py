@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.replies import NULL_ARRAY, OK
+from protocol.replies import NULL_ARRAY, OK, RawReply
 from server import errors
 from server.commands.args import LLONG_MIN, option_word, parse_int
 from server.context import CommandContext
@@ -319,7 +319,7 @@ def llen_command(ctx: CommandContext, argv: list[bytes]) -> int:
                            "lists, from nearest end (HEAD or TAIL) for large lists; and N is "
                            "the number of elements in the specified range."),
                syntax="key:key start:integer stop:integer")
-def lrange_command(ctx: CommandContext, argv: list[bytes]) -> list[bytes]:
+def lrange_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     """LRANGE key start stop"""
     start = parse_int(argv[2])
     stop = parse_int(argv[3])
@@ -327,7 +327,11 @@ def lrange_command(ctx: CommandContext, argv: list[bytes]) -> list[bytes]:
     if quicklist is None:
         return []
     bounds = normalized_range(start, stop, len(quicklist))
-    return [] if bounds is None else quicklist.range(*bounds)
+    if bounds is None:
+        return []
+    # The list keeps its elements RESP-framed: the reply is their bytes as stored.
+    first, last = bounds
+    return RawReply(b"*%d\r\n%b" % (last - first + 1, quicklist.range_encoded(first, last)))
 
 
 @group.command("LINDEX", 3, READONLY, keys=KeySpec(1, flags=("RO", "access")),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from server.quicklist import QuickList
 
-VALUES = st.sampled_from([b"", b"a", b"b", b"abc", b"x" * 40, b"\x00\xff"])
+VALUES = st.sampled_from([b"", b"a", b"b", b"abc", b"x" * 40, b"\x00\xff", b"\r\n", b"$1\r\n\n"])
 OPERATIONS = st.lists(st.tuples(
     st.sampled_from(["push_left", "push_right", "pop_left", "pop_right", "set", "insert",
                      "remove_left", "remove_right", "remove", "get", "range", "find"]),
@@ -23,6 +23,8 @@ def check_invariants(quicklist: QuickList, model: list[bytes]) -> None:
     assert list(reversed(quicklist)) == model[::-1]
     assert all(count > 0 for count in quicklist.node_fill())
     assert sum(quicklist.node_fill()) == len(model)
+    for node in quicklist.nodes:  # the listpack estimate counts the elements' own bytes
+        assert node.payload == sum(map(len, node.elements()))
 
 
 @settings(max_examples=300, deadline=None)
@@ -69,6 +71,8 @@ def test_quicklist_behaves_as_a_python_list(fill: int, operations: list) -> None
             assert quicklist.get(a) == model[a]
         elif name == "range" and 0 <= a <= b < n:
             assert quicklist.range(a, b) == model[a:b + 1]
+            assert quicklist.range_encoded(a, b) == b"".join(
+                b"$%d\r\n%b\r\n" % (len(element), element) for element in model[a:b + 1])
         elif name == "find":
             assert list(quicklist.find(value)) == [i for i, e in enumerate(model) if e == value]
             assert list(quicklist.find(value, from_left=False)) == \
@@ -97,8 +101,9 @@ def test_element_larger_than_a_node_gets_its_own_node() -> None:
 def test_memory_per_small_element_is_close_to_its_bytes() -> None:
     quicklist = QuickList(-2, (b"%07d" % i for i in range(100_000)))
     per_element = sys.getsizeof(quicklist) / len(quicklist)
-    # 7 bytes of data + 4 of length; Redis's listpack needs about 9 for these.
-    assert per_element < 15
+    # 7 bytes of data, 6 of RESP framing and 4 of length; Redis's listpack needs about
+    # 9 for these (the goal is within 3x).
+    assert per_element < 20
 
 
 def test_find_within_looks_only_at_that_many_elements_from_its_end() -> None:
