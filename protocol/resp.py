@@ -148,10 +148,13 @@ class RequestParser:
         if (self._buf or self._remaining or not self.is_authenticated
                 or len(data) > self.fast_path_max_buffer or len(data) > self.max_bulk_len):
             return None
-        tokens = data.split(b"\r\n")
-        count = _CANONICAL_COUNTS.get(tokens[0])
-        # One request ending with its CRLF: count, then header and value per element, then b"".
-        if count is None or len(tokens) != 2 * count + 2 or tokens[-1]:
+        count = _CANONICAL_COUNTS.get(data[:data.find(b"\r\n", 0, 8)])
+        if count is None:
+            return None
+        # Split no further than this request: a pipeline's other requests stay whole in
+        # the last token, which must be empty (one request ending with its CRLF).
+        tokens = data.split(b"\r\n", 2 * count + 1)
+        if len(tokens) != 2 * count + 2 or tokens[-1]:
             return None
         argv = tokens[2:-1:2]
         if tokens[1:-1:2] != list(map(_BULK_HEADERS.get, map(len, argv))):
