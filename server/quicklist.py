@@ -2,7 +2,7 @@
 
 A node keeps its elements back to back in one bytearray (`data`) with their lengths in
 an array (`sizes`), the way a listpack keeps them in one allocation. Each element is
-stored as its RESP bulk string (`$3\r\nabc\r\n`), so that LRANGE replies are slices
+stored as its RESP bulk string (`$3\\r\\nabc\\r\\n`), so that LRANGE replies are slices
 of `data` rather than a Python step per element: an element costs its bytes plus
 about 10 (framing and length), where a Python bytes object in a deque would cost about
 50 more. Pushing and popping at either end touch only an end node: appending to a
@@ -16,8 +16,8 @@ an element larger than the cap gets a node of its own.
 
 Invariants: no node is empty; `length` is the sum of the nodes' element counts; a
 node's `payload` is the sum of its elements' lengths. Nothing here knows about
-commands or keys; of replies, only that a bulk string is framed as above. Indexes are 0-based and already
-normalised (0 <= index < len) unless a method says otherwise.
+commands or keys; of replies, only how a bulk string is framed. Indexes are 0-based
+and already normalised (0 <= index < len) unless a method says otherwise.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _payload_size(framed_size: int) -> int:
 
 
 class _Node:
-    """Elements stored framed, `$<len>\r\n<bytes>\r\n` each, so that LRANGE answers
+    """Elements stored framed, `$<len>\\r\\n<bytes>\\r\\n` each, so that LRANGE answers
     with slices of `data` instead of a Python step per element; `sizes` holds the
     framed lengths (byte offsets are sums of them) and `payload` the elements' own
     bytes, which the listpack size estimate counts."""
