@@ -149,6 +149,25 @@ def test_long_list_ranges_and_searches_cross_nodes_as_redis_does(
     assert_same_replies(pair, commands, protocol=2)
 
 
+def test_framing_like_and_large_elements_come_back_whole(
+        pair: tuple[int, int]) -> None:  # noqa: F811
+    """Elements that look like RESP framing, and ones past the 8 KB header table and a
+    node's size, through every way an element comes back."""
+    tricky = ["$3\r\nabc\r\n", "\n", "\r\n", "$", "*2\r\n", "x" * 8191, "y" * 8192,
+              "z" * 100_000, "", "end"]
+    commands: list[Command] = [("RPUSH", "t", *tricky), ("LPUSH", "t", "$-1\r\n", "w" * 20_000)]
+    commands += [("LRANGE", "t", start, stop) for start, stop in
+                 ((0, -1), (1, 3), (5, 8), (-3, -1), (7, 7))]
+    commands += [("LINDEX", "t", i) for i in range(-12, 12)]
+    commands += [("LSET", "t", 4, "q" * 9000), ("LINSERT", "t", "AFTER", "\n", "$0\r\n\r\n"),
+                 ("LREM", "t", 0, "\r\n"), ("LPOS", "t", "y" * 8192), ("LRANGE", "t", 0, -1),
+                 ("LPOP", "t", 2), ("RPOP", "t", 2), ("LMOVE", "t", "u", "LEFT", "RIGHT"),
+                 ("LTRIM", "t", 1, -2), ("LRANGE", "t", 0, -1), ("LRANGE", "u", 0, -1),
+                 ("RPOP", "t"), ("LPOP", "t"), ("LLEN", "t")]
+    for protocol in (2, 3):
+        assert_same_replies(pair, [("DEL", "t", "u"), *commands], protocol=protocol)
+
+
 def test_logged_list_commands_match_redis_aof() -> None:
     """What reaches the AOF: as sent, except LMPOP as LPOP/RPOP with the count popped,
     and nothing for commands that changed nothing."""
