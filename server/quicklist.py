@@ -224,15 +224,11 @@ class QuickList:
 
     def _end_node(self, size: int, at_left: bool) -> _Node:
         """The end node that takes one more element of `size` bytes: the current one,
-        or a new one when it is full. _has_room inlined, as pushes are LPUSH/RPUSH's
-        whole work (an end node is never empty, so the first-element rule never arises)."""
+        or a new one when it is full."""
         nodes = self.nodes
         if nodes:
             node = nodes[0] if at_left else nodes[-1]
-            count = len(node.sizes)
-            if count < self._max_entries and (
-                    node.payload + size + (count + 1) * _ENTRY_OVERHEAD_BYTES
-                    + _LISTPACK_HEADER_BYTES <= self._max_bytes):
+            if self._has_room(node, size):
                 return node
         node = _Node()
         if at_left:
@@ -268,7 +264,7 @@ class QuickList:
         node = self.nodes[-1]
         data = node.data
         start = len(data) - node.sizes.pop()
-        value = bytes(data[data.index(b"\n", start) + 1:-2])
+        value = bytes(data[data.index(b"\n", start) + 1:-2])  # _unframe, inlined
         del data[start:]
         node.payload -= len(value)
         if not node.sizes:
@@ -281,7 +277,7 @@ class QuickList:
         node = self.nodes[0]
         data = node.data
         size = node.sizes.pop(0)
-        value = bytes(data[data.index(b"\n") + 1:size - 2])
+        value = bytes(data[data.index(b"\n") + 1:size - 2])  # _unframe, inlined
         del data[:size]
         node.payload -= len(value)
         if not node.sizes:

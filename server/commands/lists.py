@@ -82,7 +82,8 @@ def pop_elements(ctx: CommandContext, key: bytes, from_left: bool,
 
 
 def pop_one(ctx: CommandContext, key: bytes, from_left: bool) -> bytes | None:
-    """pop_elements of one element, without its list: LPOP/RPOP's usual form."""
+    """pop_elements of one element, without its list: LPOP/RPOP's usual form, with
+    _delete_if_empty and count_changes inlined (the two calls cost LPOP 6%)."""
     db = ctx.db
     quicklist = db.get_typed(key, QuickList, True)
     if quicklist is None:
