@@ -600,6 +600,10 @@ DIRECTIVES: tuple[Directive, ...] = (
     Directive("client-output-buffer-limit", OBUF_LIMITS, OBUF_DEFAULTS),
     Directive("client-query-buffer-limit", memory_type(1024**2), 1024**3),
     Directive("proto-max-bulk-len", memory_type(1024**2), 512 * 1024**2),
+    # Beyond Redis: the largest reply SRANDMEMBER, HRANDFIELD and ZRANDMEMBER may build
+    # for a negative count, which sets the reply's size whatever the data (server/
+    # commands/random_replies.py); 0 is no bound, as in Redis.
+    Directive("rand-max-reply-size", memory_type(), 512 * 1024**2),
     Directive("maxmemory-clients", PERCENT_MEMORY, 0, recorded="no client eviction"),
     Directive("tracking-table-max-keys", NONNEG_LONG, 1000000,
               recorded="no client-side caching"),

@@ -25,6 +25,7 @@ from server.commands.args import (
     LLONG_MAX, LLONG_MIN, add_long_doubles, format_long_double, parse_int,
     parse_long_double,
 )
+from server.commands.random_replies import bulk_size, check_reply_size
 from server.context import CommandContext
 from server.errors import CommandError
 from server.hash_type import Hash
@@ -110,6 +111,12 @@ def random_fields(value: Hash, count: int) -> list[bytes]:
     return list(found)
 
 
+def _random_pair_size(value: Hash, with_values: bool) -> int:
+    field = value.random_field()
+    size = bulk_size(len(field))
+    return size + bulk_size(len(value[field])) if with_values else size
+
+
 def hrandfield_with_count(ctx: CommandContext, key: bytes, count: int,
                           with_values: bool) -> list[Any]:
     """HRANDFIELD key count [WITHVALUES]: a negative count may repeat fields, a
@@ -118,6 +125,7 @@ def hrandfield_with_count(ctx: CommandContext, key: bytes, count: int,
     if value is None or count == 0:
         return []
     if count < 0 or count == 1:
+        check_reply_size(ctx, count, lambda: _random_pair_size(value, with_values))
         fields = [value.random_field() for _ in range(abs(count))]
     elif count >= len(value):
         fields = list(value)

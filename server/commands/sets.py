@@ -21,6 +21,7 @@ from typing import Any
 from protocol.replies import SetReply
 from server import errors
 from server.commands.args import LLONG_MAX, parse_int
+from server.commands.random_replies import bulk_size, check_reply_size
 from server.context import CommandContext
 from server.errors import CommandError
 from server.registry import DENYOOM, FAST, READONLY, WRITE, CommandGroup, KeySpec
@@ -326,6 +327,7 @@ def srandmember_command(ctx: CommandContext, argv: list[bytes]) -> Any:
     if value is None or count == 0:
         return []
     if count < 0 or count == 1:
+        check_reply_size(ctx, count, lambda: bulk_size(len(value.random_member())))
         return [value.random_member() for _ in range(abs(count))]
     if count >= len(value):
         return value.ordered()

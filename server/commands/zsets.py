@@ -23,6 +23,7 @@ from typing import Any, Iterable, NamedTuple
 from protocol.replies import NULL_ARRAY, Double, Pairs
 from server import errors
 from server.commands.args import LLONG_MAX, option_word, parse_int
+from server.commands.random_replies import bulk_size, check_reply_size
 from server.context import CommandContext
 from server.errors import CommandError
 from server.registry import DENYOOM, FAST, READONLY, WRITE, CommandGroup, KeySpec
@@ -814,6 +815,12 @@ def set_operation_generic(ctx: CommandContext, argv: list[bytes], operation: str
 
 # ---- random members
 
+def _random_entry_size(zset: SortedSet, with_scores: bool) -> int:
+    score, member = zset.order[random.randrange(len(zset))]
+    size = bulk_size(len(member))
+    return size + bulk_size(len(format_score(score))) if with_scores else size
+
+
 def random_members_generic(ctx: CommandContext, zset: SortedSet | None, count: int,
                            with_scores: bool) -> list[Any]:
     """ZRANDMEMBER with a count: distinct members for a positive count (the whole set
@@ -821,6 +828,7 @@ def random_members_generic(ctx: CommandContext, zset: SortedSet | None, count: i
     if zset is None or count == 0:
         return []
     if count < 0:
+        check_reply_size(ctx, count, lambda: _random_entry_size(zset, with_scores))
         keys = list(zset.scores)
         chosen = [random.choice(keys) for _ in range(-count)]
     elif count >= len(zset):

@@ -49,10 +49,11 @@ def test_config_get_star_has_redis_names_and_defaults(fresh_pair) -> None:
     ember, real = fresh_pair
     ours = ember.client(decode_responses=True).config_get("*")
     theirs = real.client(decode_responses=True).config_get("*")
-    # EmberKV's own directives (the snapshot mode and archive) are the only extra names.
+    # EmberKV's own directives (the bound on random-member replies, the snapshot mode
+    # and archive) are the only extra names.
     assert sorted(set(ours) - set(theirs)) == [
-        "rdb-snapshot-mode", "snapshot-archive-dir", "snapshot-archive-keep",
-        "snapshot-archive-max-age"]
+        "rand-max-reply-size", "rdb-snapshot-mode", "snapshot-archive-dir",
+        "snapshot-archive-keep", "snapshot-archive-max-age"]
     assert not set(theirs) - set(ours)
     ours = {name: value for name, value in ours.items() if name in theirs}
     # Set differently by tests/servers.py: each gets its own port and directory, and
