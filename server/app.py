@@ -170,8 +170,7 @@ class App:
         self.server.add_info_provider("persistence", self.rdb.info_fields)
         self.server.shutdown_steps.append(self.rdb.shutdown_step)
         config.on_change("save", lambda _value: self.refresh_write_refusal())
-        config.on_change("aof-use-rdb-preamble", lambda _value: [
-            self._apply_rdb_preamble(service) for service in (self.aof, self._offline_rewriter)])
+        config.on_change("aof-use-rdb-preamble", lambda _value: self._apply_rdb_preambles())
         config.on_change("stop-writes-on-bgsave-error",
                          lambda _value: self.refresh_write_refusal())
 
@@ -367,6 +366,10 @@ class App:
         # empty dataset, so nothing is replaced.
         self.server.keyspace.load_entries(batch.db_index, batch.keys, batch.values,
                                           batch.expire_ats, replace=True, access=batch.access)
+
+    def _apply_rdb_preambles(self) -> None:
+        for service in (self.aof, self._offline_rewriter):
+            self._apply_rdb_preamble(service)
 
     def _apply_rdb_preamble(self, service: AofService | None) -> None:
         """aof-use-rdb-preamble: the next base of `service` is RDB or RESP."""

@@ -22,6 +22,21 @@ _client_ids = itertools.count(1)
 
 
 class ClientState:
+    if TYPE_CHECKING:
+        # ClientSession's fields, which the properties installed after ClientSession
+        # read and write: declared here so that type checkers know them.
+        in_multi: bool
+        multi_queue: list[tuple[Any, list[bytes]]]
+        multi_failed: bool
+        in_exec: bool
+        watched: dict[tuple[int, bytes], bool]
+        watch_touched: bool
+        channels: set[bytes]
+        patterns: set[bytes]
+        shard_channels: set[bytes]
+        deliver_late_reply: Callable[[Any], None] | None
+        has_logged_in: bool
+
     def __init__(self, address: str = "", local_address: str = "", fd: int = -1) -> None:
         self.id = next(_client_ids)
         self.address = address

@@ -111,7 +111,6 @@ def load_steps(directory: str, manifest: Manifest, replay: Replay, result: LoadR
     if files:
         log.log(25, "DB loaded from append only file: %.3f seconds",
                 time.monotonic() - started)
-    return result
 
 
 def _load_file(path: str, entry: AofFile, replay: Replay, result: LoadResult, *,
